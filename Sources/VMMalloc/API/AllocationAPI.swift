@@ -1,0 +1,117 @@
+import VMMallocShim
+
+// The allocation API as glibc documents it, called by the exported C names in
+// the shim. Every call makes sure the pool exists, routes pointers that are
+// not the pool's to their own allocator, and sets errno only on failure.
+
+/// Fails a call the pool cannot serve: NULL with ENOMEM.
+@inline(never)
+private func outOfMemory() -> UnsafeMutableRawPointer? {
+    vmm_set_errno(ENOMEM)
+    return nil
+}
+
+@inline(never)
+private func invalidArgument() -> UnsafeMutableRawPointer? {
+    vmm_set_errno(EINVAL)
+    return nil
+}
+
+@_cdecl("vmm_initialize")
+func vmmInitialize() {
+    Pool.ensureCreated()
+}
+
+@_cdecl("vmm_malloc")
+func vmmMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    Pool.ensureCreated()
+    return Heap.allocate(size, alignment: Block.alignment, zeroed: false) ?? outOfMemory()
+}
+
+@_cdecl("vmm_calloc")
+func vmmCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    Pool.ensureCreated()
+    let (bytes, overflow) = UInt(bitPattern: count).multipliedReportingOverflow(by: UInt(bitPattern: size))
+    guard !overflow, bytes <= UInt(Int.max) else { return outOfMemory() }
+    return Heap.allocate(Int(bytes), alignment: Block.alignment, zeroed: true) ?? outOfMemory()
+}
+
+@_cdecl("vmm_free")
+func vmmFree(_ pointer: UnsafeMutableRawPointer?) {
+    guard let pointer else { return }
+    if Pool.contains(pointer) {
+        Heap.free(pointer)
+    } else {
+        ForeignPointers.free(pointer)
+    }
+}
+
+@_cdecl("vmm_realloc")
+func vmmRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
+    guard let pointer else { return vmmMalloc(size) }
+    guard Pool.contains(pointer) else { return ForeignPointers.reallocate(pointer, to: size) }
+    if size == 0 {
+        // glibc frees the block and returns NULL.
+        Heap.free(pointer)
+        return nil
+    }
+    return Heap.reallocate(pointer, to: size) ?? outOfMemory()
+}
+
+@_cdecl("vmm_malloc_usable_size")
+func vmmMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int {
+    guard let pointer else { return 0 }
+    return Pool.contains(pointer) ? Heap.usableSize(pointer) : ForeignPointers.usableSize(pointer)
+}
+
+/// An allocation aligned to `alignment`, a power of two.
+private func allocateAligned(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    Pool.ensureCreated()
+    let effective = alignment < Block.alignment ? Block.alignment : alignment
+    return Heap.allocate(size, alignment: effective, zeroed: false) ?? outOfMemory()
+}
+
+private func isPowerOfTwo(_ value: Int) -> Bool {
+    value > 0 && value & (value - 1) == 0
+}
+
+@_cdecl("vmm_posix_memalign")
+func vmmPosixMemalign(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ alignment: Int, _ size: Int) -> Int32 {
+    guard let result else { return EINVAL }
+    guard isPowerOfTwo(alignment), alignment % MemoryLayout<UnsafeRawPointer>.size == 0 else { return EINVAL }
+    let savedErrno = vmm_errno()
+    guard let pointer = allocateAligned(alignment, size) else {
+        vmm_set_errno(savedErrno)
+        return ENOMEM
+    }
+    result.pointee = pointer
+    return 0
+}
+
+@_cdecl("vmm_aligned_alloc")
+func vmmAlignedAlloc(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    guard isPowerOfTwo(alignment) else { return invalidArgument() }
+    return allocateAligned(alignment, size)
+}
+
+@_cdecl("vmm_memalign")
+func vmmMemalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
+    // glibc rounds an alignment that is not a power of two up to the next one.
+    guard alignment <= Int.max / 2 + 1 else { return invalidArgument() }
+    var rounded = 1
+    while rounded < alignment { rounded <<= 1 }
+    return allocateAligned(rounded, size)
+}
+
+@_cdecl("vmm_valloc")
+func vmmValloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    allocateAligned(Platform.pageSize, size)
+}
+
+@_cdecl("vmm_pvalloc")
+func vmmPvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
+    let page = Platform.pageSize
+    guard size <= Int.max - page else { return outOfMemory() }
+    let rounded = size == 0 ? page : (size + page - 1) & ~(page - 1)
+    return allocateAligned(page, rounded)
+}

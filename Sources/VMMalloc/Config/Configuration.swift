@@ -1,0 +1,66 @@
+import VMMallocShim
+
+/// The pool settings, read and checked once, before anything is created.
+///
+/// This is the one place that decides what a valid configuration is; every
+/// user-facing error comes from `ConfigurationError`.
+struct Configuration {
+    /// VMMALLOC_MIN_POOL: the smallest pool accepted.
+    static let minimumPoolSize = 14 << 20
+
+    /// VMMALLOC_POOL_DIR, an existing writable directory.
+    var directory: UnsafePointer<CChar>
+    /// VMMALLOC_POOL_SIZE, in bytes, as requested (before page rounding).
+    var poolSize: Int
+    /// The text of VMMALLOC_POOL_SIZE, for messages.
+    var poolSizeText: UnsafePointer<CChar>
+    var forkMode: ForkMode
+
+    /// Reads the environment.
+    static func fromEnvironment() -> Result<Configuration, ConfigurationError> {
+        parse(directory: getenv("VMMALLOC_POOL_DIR"),
+              size: getenv("VMMALLOC_POOL_SIZE"),
+              fork: getenv("VMMALLOC_FORK"))
+    }
+
+    /// Checks raw variable values (nil when unset); the checks run in the order
+    /// a user reads them: directory, size, fork mode.
+    static func parse(directory: UnsafePointer<CChar>?, size: UnsafePointer<CChar>?,
+                      fork: UnsafePointer<CChar>?) -> Result<Configuration, ConfigurationError> {
+        guard let directory else { return .failure(.notSet(.poolDirectory)) }
+        guard directory.pointee != 0 else { return .failure(.empty(.poolDirectory)) }
+        if let problem = checkDirectory(directory) { return .failure(problem) }
+
+        guard let size else { return .failure(.notSet(.poolSize)) }
+        guard size.pointee != 0 else { return .failure(.empty(.poolSize)) }
+        let bytes: Int
+        switch SizeParser.parse(size) {
+        case .success(let value): bytes = value
+        case .failure(.notASize): return .failure(.notASize(size))
+        case .failure(.tooLarge): return .failure(.sizeTooLarge(size))
+        }
+        guard bytes >= minimumPoolSize else { return .failure(.sizeBelowMinimum(size)) }
+
+        var forkMode = ForkMode.default
+        if let fork {
+            guard fork.pointee != 0 else { return .failure(.empty(.fork)) }
+            guard fork[1] == 0, fork.pointee >= 0x30, let mode = ForkMode(rawValue: UInt8(fork.pointee) &- 0x30)
+            else { return .failure(.forkModeInvalid(fork)) }
+            if mode.copiesFile && !Platform.canCopyPoolForFork { return .failure(.forkModeUnsupported(fork)) }
+            forkMode = mode
+        }
+        return .success(Configuration(directory: directory, poolSize: bytes, poolSizeText: size, forkMode: forkMode))
+    }
+
+    /// The directory exists, is a directory, and this process may create files in it.
+    private static func checkDirectory(_ path: UnsafePointer<CChar>) -> ConfigurationError? {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            let error = Platform.Errno.current
+            return error.rawValue == ENOENT ? .directoryMissing(path) : .directoryUnreadable(path, error)
+        }
+        if (info.st_mode & UInt32(S_IFMT)) != UInt32(S_IFDIR) { return .notADirectory(path) }
+        if access(path, W_OK | X_OK) != 0 { return .directoryNotWritable(path) }
+        return nil
+    }
+}

@@ -1,0 +1,74 @@
+/// A block of the heap: a 16-byte header, then the caller's bytes.
+///
+///     word 0: the size of the previous block, valid only while that one is free
+///     word 1: this block's size (a multiple of 16) | inUse | previousInUse
+///     free blocks only: next and previous links of their bin, in the payload
+///
+/// Blocks tile the heap from its start to the top (the untouched rest of the
+/// pool), so the next block is always `address + size`. Two free blocks are
+/// never neighbours, and the block before the top is never free.
+struct Block: Equatable {
+    static let headerSize = 16
+    static let minimumSize = 32
+    static let alignment = 16
+
+    private static let inUseFlag = 1
+    private static let previousInUseFlag = 2
+    private static let flagMask = 15
+
+    let address: UnsafeMutableRawPointer
+
+    init(_ address: UnsafeMutableRawPointer) { self.address = address }
+    init(payload: UnsafeMutableRawPointer) { address = payload - Self.headerSize }
+
+    /// The block size for a request of `bytes`, nil when it cannot exist.
+    @inline(__always)
+    static func size(forRequest bytes: Int) -> Int? {
+        guard bytes <= Int.max / 2 else { return nil }
+        let size = (bytes + headerSize + alignment - 1) & ~(alignment - 1)
+        return size < minimumSize ? minimumSize : size
+    }
+
+    var payload: UnsafeMutableRawPointer { address + Self.headerSize }
+
+    private var word: Int {
+        get { address.load(fromByteOffset: 8, as: Int.self) }
+        nonmutating set { address.storeBytes(of: newValue, toByteOffset: 8, as: Int.self) }
+    }
+
+    var size: Int { word & ~Self.flagMask }
+    var isInUse: Bool { word & Self.inUseFlag != 0 }
+    var previousInUse: Bool { word & Self.previousInUseFlag != 0 }
+    var end: UnsafeMutableRawPointer { address + size }
+    var next: Block { Block(end) }
+
+    /// Sets size and both flags at once.
+    func setHeader(size: Int, inUse: Bool, previousInUse: Bool) {
+        word = size | (inUse ? Self.inUseFlag : 0) | (previousInUse ? Self.previousInUseFlag : 0)
+    }
+
+    /// Changes the size, keeping the flags.
+    func resize(_ size: Int) {
+        word = size | (word & Self.flagMask)
+    }
+
+    func setPreviousInUse(_ value: Bool) {
+        word = value ? word | Self.previousInUseFlag : word & ~Self.previousInUseFlag
+    }
+
+    /// The size of the free block before this one (valid when !previousInUse).
+    var previousSize: Int {
+        get { address.load(as: Int.self) }
+        nonmutating set { address.storeBytes(of: newValue, as: Int.self) }
+    }
+
+    var nextFree: UnsafeMutableRawPointer? {
+        get { address.load(fromByteOffset: 16, as: UnsafeMutableRawPointer?.self) }
+        nonmutating set { address.storeBytes(of: newValue, toByteOffset: 16, as: UnsafeMutableRawPointer?.self) }
+    }
+
+    var previousFree: UnsafeMutableRawPointer? {
+        get { address.load(fromByteOffset: 24, as: UnsafeMutableRawPointer?.self) }
+        nonmutating set { address.storeBytes(of: newValue, toByteOffset: 24, as: UnsafeMutableRawPointer?.self) }
+    }
+}

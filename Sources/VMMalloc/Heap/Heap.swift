@@ -1,0 +1,226 @@
+import VMMallocShim
+
+/// The heap inside the pool, behind a narrow interface: allocate, free,
+/// usable size, reallocate. One lock guards it.
+///
+/// Blocks carry boundary tags (see `Block`) and are coalesced on free; free
+/// blocks wait in size bins (see `FreeBins`); what has never been handed out
+/// is the top, carved from the front. Every block handed out has its file
+/// space reserved first, and the top of memory never written since the pool
+/// was created is known to be zero, so calloc skips clearing it.
+enum Heap {
+    /// The heap's state, kept at the start of the pool.
+    private struct State {
+        var lockWord: UInt32
+        /// Start of the top: everything from here to `end` is one free run.
+        var top: UnsafeMutableRawPointer
+        var end: UnsafeMutableRawPointer
+        /// Nothing at or above this address has been written since creation.
+        var untouched: UnsafeMutableRawPointer
+    }
+
+    private static let stateSize = 64
+    /// Bytes of pool metadata the heap needs at the pool start.
+    static let metadataSize = stateSize + FreeBins.storageSize
+
+    nonisolated(unsafe) private static var stateAddress: UInt = 0
+    nonisolated(unsafe) private static var bins = FreeBins(storage: UnsafeMutableRawPointer(bitPattern: 64).unsafelyUnwrapped)
+
+    private static var state: UnsafeMutablePointer<State> {
+        UnsafeMutablePointer(bitPattern: stateAddress).unsafelyUnwrapped
+    }
+
+    static var lock: Mutex { Mutex(at: UnsafeMutableRawPointer(state)) }
+
+    /// Lays out an empty heap: metadata at `metadata`, blocks in [blocks, end).
+    static func create(metadata: UnsafeMutableRawPointer, blocks: UnsafeMutableRawPointer, end: UnsafeMutableRawPointer) {
+        stateAddress = UInt(bitPattern: metadata)
+        state.initialize(to: State(lockWord: 0, top: blocks, end: end, untouched: blocks))
+        bins = FreeBins(storage: metadata + stateSize)
+    }
+
+    /// The largest request the heap could ever serve.
+    static var capacity: Int { state.pointee.end - UnsafeMutableRawPointer(state) }
+
+    // MARK: - The interface
+
+    /// A block of at least `bytes` bytes aligned to `alignment` (a power of two),
+    /// zero-filled if asked; nil when the pool cannot hold it.
+    static func allocate(_ bytes: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+        guard let size = Block.size(forRequest: bytes), size <= capacity else { return nil }
+        let held = lock.lock()
+        defer { if held { lock.unlock() } }
+        guard let (payload, fresh) = allocateLocked(size: size, alignment: alignment) else { return nil }
+        if zeroed && !fresh { memset(payload, 0, Block(payload: payload).size - Block.headerSize) }
+        return payload
+    }
+
+    /// Returns a block to the heap.
+    static func free(_ payload: UnsafeMutableRawPointer) {
+        let held = lock.lock()
+        freeLocked(Block(payload: payload))
+        if held { lock.unlock() }
+    }
+
+    /// Bytes the caller may use in the block at `payload`.
+    static func usableSize(_ payload: UnsafeMutableRawPointer) -> Int {
+        Block(payload: payload).size - Block.headerSize
+    }
+
+    /// Resizes the block at `payload`, in place where the neighbours allow;
+    /// nil (and the block untouched) when the pool cannot hold the new size.
+    static func reallocate(_ payload: UnsafeMutableRawPointer, to bytes: Int) -> UnsafeMutableRawPointer? {
+        guard let size = Block.size(forRequest: bytes), size <= capacity else { return nil }
+        let held = lock.lock()
+        defer { if held { lock.unlock() } }
+        let block = Block(payload: payload)
+        if resizeInPlaceLocked(block, to: size) { return payload }
+        guard let (moved, _) = allocateLocked(size: size, alignment: Block.alignment) else { return nil }
+        let keep = block.size < size ? block.size : size
+        memcpy(moved, payload, keep - Block.headerSize)
+        freeLocked(block)
+        return moved
+    }
+
+    // MARK: - Allocation
+
+    /// Places a block of `size` bytes; also says whether its payload is fresh (zero).
+    private static func allocateLocked(size: Int, alignment: Int) -> (UnsafeMutableRawPointer, Bool)? {
+        // An aligned request needs room to slide to the boundary, and for a free block before it.
+        let slack = alignment > Block.alignment ? alignment + Block.minimumSize : 0
+        if let block = bins.find(atLeast: size + slack),
+           let payload = place(size: size, alignment: alignment, in: block.address, end: block.end, fromTop: false) {
+            return (payload, false)
+        }
+        let top = state.pointee.top
+        let fresh = top >= state.pointee.untouched
+        guard let payload = place(size: size, alignment: alignment, in: top, end: state.pointee.end, fromTop: true)
+        else { return nil }
+        return (payload, fresh)
+    }
+
+    /// Carves a block of `size` bytes aligned to `alignment` out of the free
+    /// run [start, end) (a free block, or the top), reserving file space before
+    /// writing anything. Space in front of the block becomes a free block;
+    /// space behind it goes back to the bins or stays top.
+    private static func place(size: Int, alignment: Int, in start: UnsafeMutableRawPointer,
+                              end: UnsafeMutableRawPointer, fromTop: Bool) -> UnsafeMutableRawPointer? {
+        var payload = alignUp(start + Block.headerSize, alignment)
+        while payload - Block.headerSize != start && payload - Block.headerSize - start < Block.minimumSize {
+            payload += alignment
+        }
+        let block = Block(payload: payload)
+        guard end - block.address >= size else { return nil }
+        var blockEnd = block.address + size
+        let leading = block.address - start
+        var trailing = end - blockEnd
+        if !fromTop && trailing < Block.minimumSize {
+            blockEnd = end
+            trailing = 0
+        }
+        guard Pool.reserve(block.address, blockEnd),
+              leading == 0 || Pool.reserve(start, start + Block.minimumSize),
+              fromTop || trailing == 0 || Pool.reserve(blockEnd, blockEnd + Block.minimumSize)
+        else { return nil }
+
+        if !fromTop { bins.remove(Block(start)) }
+        let previousInUse = fromTop || Block(start).previousInUse
+        if leading > 0 {
+            let gap = Block(start)
+            gap.setHeader(size: leading, inUse: false, previousInUse: previousInUse)
+            bins.insert(gap)
+            block.previousSize = leading
+        }
+        block.setHeader(size: blockEnd - block.address, inUse: true, previousInUse: leading == 0 && previousInUse)
+        if fromTop {
+            state.pointee.top = blockEnd
+            if blockEnd > state.pointee.untouched { state.pointee.untouched = blockEnd }
+        } else if trailing > 0 {
+            let rest = Block(blockEnd)
+            rest.setHeader(size: trailing, inUse: false, previousInUse: true)
+            rest.next.previousSize = trailing
+            bins.insert(rest)
+        } else {
+            block.next.setPreviousInUse(true)
+        }
+        return payload
+    }
+
+    @inline(__always)
+    private static func alignUp(_ address: UnsafeMutableRawPointer, _ alignment: Int) -> UnsafeMutableRawPointer {
+        let value = (UInt(bitPattern: address) + UInt(alignment) - 1) & ~(UInt(alignment) - 1)
+        return UnsafeMutableRawPointer(bitPattern: value).unsafelyUnwrapped
+    }
+
+    // MARK: - Free
+
+    /// Frees a block, merging it with free neighbours or into the top.
+    private static func freeLocked(_ freed: Block) {
+        var block = freed
+        var size = block.size
+        if !block.previousInUse {
+            let previous = Block(block.address - block.previousSize)
+            bins.remove(previous)
+            size += previous.size
+            block = previous
+        }
+        let next = Block(block.address + size)
+        if next.address == state.pointee.top {
+            state.pointee.top = block.address
+            return
+        }
+        if !next.isInUse {
+            bins.remove(next)
+            size += next.size
+        }
+        block.setHeader(size: size, inUse: false, previousInUse: true)
+        let after = block.next
+        after.previousSize = size
+        after.setPreviousInUse(false)
+        bins.insert(block)
+    }
+
+    // MARK: - Resize
+
+    /// Shrinks or grows `block` to `size` without moving it, if it can.
+    private static func resizeInPlaceLocked(_ block: Block, to size: Int) -> Bool {
+        let current = block.size
+        if size <= current {
+            if current - size >= Block.minimumSize {
+                block.resize(size)
+                let rest = Block(block.address + size)
+                rest.setHeader(size: current - size, inUse: true, previousInUse: true)
+                freeLocked(rest)
+            }
+            return true
+        }
+        let next = block.next
+        let growth = size - current
+        if next.address == state.pointee.top {
+            guard state.pointee.end - next.address >= growth, Pool.reserve(next.address, block.address + size)
+            else { return false }
+            block.resize(size)
+            state.pointee.top = block.address + size
+            if state.pointee.top > state.pointee.untouched { state.pointee.untouched = state.pointee.top }
+            return true
+        }
+        guard !next.isInUse, next.size >= growth else { return false }
+        let available = current + next.size
+        let keepsRest = available - size >= Block.minimumSize
+        guard Pool.reserve(next.address, block.address + size),
+              !keepsRest || Pool.reserve(block.address + size, block.address + size + Block.minimumSize)
+        else { return false }
+        bins.remove(next)
+        if keepsRest {
+            block.resize(size)
+            let rest = Block(block.address + size)
+            rest.setHeader(size: available - size, inUse: false, previousInUse: true)
+            rest.next.previousSize = available - size
+            bins.insert(rest)
+        } else {
+            block.resize(available)
+            block.next.setPreviousInUse(true)
+        }
+        return true
+    }
+}

@@ -1,0 +1,48 @@
+#if os(Linux)
+import VMMallocShim
+
+extension Platform {
+    /// A child can get its own copy of the pool file at fork (VMMALLOC_FORK 2 and 3).
+    static let canCopyPoolForFork = true
+
+    /// glibc's allocator serves pointers that did not come from the pool.
+    static let hasForeignAllocator = true
+
+    /// RLIMIT_FSIZE as getrlimit takes it.
+    static var fileSizeResource: __rlimit_resource_t { RLIMIT_FSIZE }
+
+    /// The calling thread, as a number that is never 0.
+    static var currentThread: UInt { pthread_self() }
+
+    /// The kind of file system the pool lives on, and its page size.
+    static func fileSystem(of fd: Int32) -> FileSystem {
+        var info = statfs()
+        guard fstatfs(fd, &info) == 0 else { return FileSystem(kind: .other, pageSize: pageSize) }
+        switch UInt(bitPattern: Int(info.f_type)) & 0xffff_ffff {
+        case UInt(HUGETLBFS_MAGIC):
+            return FileSystem(kind: .hugetlbfs, pageSize: Int(info.f_bsize))
+        case UInt(TMPFS_MAGIC):
+            return FileSystem(kind: .tmpfs, pageSize: pageSize)
+        default:
+            return FileSystem(kind: .other, pageSize: pageSize)
+        }
+    }
+
+    /// Opens an unnamed temporary file in `directory`: O_TMPFILE, or where the
+    /// file system lacks it, mkstemp followed at once by unlink.
+    static func createUnnamedFile(in directory: UnsafePointer<CChar>) -> Result<Int32, Errno> {
+        let fd = vmm_open(directory, vmm_o_tmpfile() | O_RDWR | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { return .success(fd) }
+        let reason = Errno.current
+        // Only "this file system cannot do that" falls back; anything else is the answer.
+        guard reason.rawValue == EOPNOTSUPP || reason.rawValue == EISDIR || reason.rawValue == EINVAL
+        else { return .failure(reason) }
+        return createNamedThenUnlink(in: directory)
+    }
+
+    /// The text of an errno value, without allocating or translating.
+    static func describe(_ error: Errno) -> UnsafePointer<CChar>? {
+        UnsafePointer(strerrordesc_np(error.rawValue))
+    }
+}
+#endif

@@ -1,0 +1,125 @@
+import VMMallocShim
+
+/// The operating system as the pool sees it: system calls wrapped once, with
+/// failures returned as an errno value instead of -1 plus a global.
+///
+/// What differs between systems is declared here as capabilities; the core
+/// asks for a capability, never for an OS name. The per-system halves live in
+/// `Linux.swift` and `FreeBSD.swift`.
+enum Platform {
+    /// An errno value from a failed call.
+    struct Errno: Error, Equatable {
+        var rawValue: Int32
+
+        static var current: Errno { Errno(rawValue: vmm_errno()) }
+        static let noMemory = Errno(rawValue: ENOMEM)
+        static let invalidArgument = Errno(rawValue: EINVAL)
+        static let noSpace = Errno(rawValue: ENOSPC)
+        static let fileTooLarge = Errno(rawValue: EFBIG)
+        static let interrupted = Errno(rawValue: EINTR)
+        static let unsupported = Errno(rawValue: EOPNOTSUPP)
+    }
+
+    /// What mmap returns on failure.
+    static var mapFailed: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: -1) }
+
+    /// The size of a base page.
+    static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
+
+    static func write(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
+        var done = 0
+        while done < count {
+            let n = VMMallocShim.write(fd, bytes + done, count - done)
+            if n < 0 {
+                if Errno.current == .interrupted { continue }
+                return
+            }
+            done += n
+        }
+    }
+
+    /// Writes `count` bytes at `offset` of `fd`, retrying short writes.
+    static func writeFully(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int, at offset: Int) -> Errno? {
+        var done = 0
+        while done < count {
+            let n = pwrite(fd, bytes + done, count - done, off_t(offset + done))
+            if n < 0 {
+                if Errno.current == .interrupted { continue }
+                return .current
+            }
+            if n == 0 { return .noSpace }
+            done += n
+        }
+        return nil
+    }
+
+    static func close(_ fd: Int32) { _ = VMMallocShim.close(fd) }
+
+    static func setFileSize(_ fd: Int32, _ size: Int) -> Errno? {
+        ftruncate(fd, off_t(size)) == 0 ? nil : .current
+    }
+
+    /// Allocates the file's blocks for [offset, offset+length), so later stores
+    /// through a shared mapping cannot fail for lack of space.
+    static func reserveSpace(_ fd: Int32, offset: Int, length: Int) -> Errno? {
+        while true {
+            let rc = posix_fallocate(fd, off_t(offset), off_t(length))
+            if rc == 0 { return nil }
+            if rc == EINTR { continue }
+            return Errno(rawValue: rc)
+        }
+    }
+
+    /// The largest file this process may write (RLIMIT_FSIZE), nil when unlimited.
+    static var fileSizeLimit: Int? {
+        var limit = rlimit()
+        guard getrlimit(fileSizeResource, &limit) == 0 else { return nil }
+        // RLIM_INFINITY is the largest value on every system we run on.
+        if UInt64(limit.rlim_cur) >= UInt64(Int.max) { return nil }
+        return Int(limit.rlim_cur)
+    }
+
+    /// Bytes an unprivileged writer may still allocate on the file system of `fd`.
+    static func freeSpace(_ fd: Int32) -> Int? {
+        var info = statvfs()
+        guard fstatvfs(fd, &info) == 0 else { return nil }
+        if info.f_blocks == 0 { return nil }  // a file system that does not count (unlimited)
+        let available = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+        if available.overflow || available.partialValue > UInt64(Int.max) { return Int.max }
+        return Int(available.partialValue)
+    }
+
+    /// Maps `length` bytes of `fd` at an address aligned to `alignment`.
+    static func mapAligned(_ fd: Int32, length: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        let span = length + alignment
+        guard let reservation = mmap(nil, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+              reservation != Platform.mapFailed
+        else { return nil }
+        let start = UInt(bitPattern: reservation)
+        let aligned = (start + UInt(alignment) - 1) & ~(UInt(alignment) - 1)
+        let head = Int(aligned - start)
+        guard let mapped = mmap(UnsafeMutableRawPointer(bitPattern: aligned), length,
+                                PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0),
+              mapped != Platform.mapFailed
+        else {
+            _ = munmap(reservation, span)
+            return nil
+        }
+        if head > 0 { _ = munmap(reservation, head) }
+        let tail = span - head - length
+        if tail > 0 { _ = munmap(mapped + length, tail) }
+        return mapped
+    }
+
+    /// Replaces the mapping at `address` by a mapping of `fd`, shared or private.
+    static func remap(_ address: UnsafeMutableRawPointer, length: Int, fd: Int32, shared: Bool) -> Bool {
+        let flags = (shared ? MAP_SHARED : (MAP_PRIVATE | MAP_NORESERVE)) | MAP_FIXED
+        let mapped = mmap(address, length, PROT_READ | PROT_WRITE, flags, fd, 0)
+        return mapped == address
+    }
+
+    /// Lets another thread run (a waiter that lost a race at start-up).
+    static func yieldToOS() { _ = sched_yield() }
+
+    static func abort() -> Never { VMMallocShim.abort() }
+}

@@ -1,0 +1,132 @@
+import Synchronization
+import VMMallocShim
+
+/// What the pool does across fork(2), per VMMALLOC_FORK (see `ForkMode`).
+///
+/// The atfork handlers hold the heap lock across the fork, so the child sees
+/// consistent heap metadata, and either remap the pool private (copy on
+/// write) or give the child a copy of the pool file of its own.
+enum ForkSupport {
+    /// The thread running fork with the heap lock held, as an integer; 0 if none.
+    private static let forkingThread = Atomic<UInt>(0)
+    nonisolated(unsafe) private static var lockHeld = false
+    /// The child's copy of the pool file, between prepare and the child handler.
+    nonisolated(unsafe) private static var copyFd: Int32 = -1
+
+    /// Whether the calling thread is the one forking (it already holds the lock).
+    static var isForkingThread: Bool {
+        let forking = forkingThread.load(ordering: .relaxed)
+        return forking != 0 && forking == Platform.currentThread
+    }
+
+    /// Registers the handlers, unless fork support is off (mode 0).
+    static func install(mode: ForkMode) {
+        guard mode != .shared else { return }
+        _ = pthread_atfork(
+            { ForkSupport.prepare() },
+            { ForkSupport.parentResumes() },
+            { ForkSupport.childStarts() })
+    }
+
+    private static func prepare() {
+        let savedErrno = vmm_errno()
+        defer { vmm_set_errno(savedErrno) }
+        lockHeld = Heap.lock.lock()
+        forkingThread.store(Platform.currentThread, ordering: .relaxed)
+        switch Pool.configuration.forkMode {
+        case .shared:
+            break
+        case .copyOnWrite:
+            makePrivate()
+        case .copyFile:
+            if case .failure(let error) = copyPool() {
+                var line = Message("libvmmalloc: VMMALLOC_FORK=2: cannot copy the pool for the child process: ")
+                line.append(error)
+                fatal(&line)
+            }
+        case .copyFileOrCopyOnWrite:
+            if case .failure = copyPool() { makePrivate() }
+        }
+    }
+
+    private static func parentResumes() {
+        if copyFd >= 0 {
+            Platform.close(copyFd)
+            copyFd = -1
+        }
+        forkingThread.store(0, ordering: .relaxed)
+        if lockHeld { Heap.lock.unlock() }
+    }
+
+    private static func childStarts() {
+        let savedErrno = vmm_errno()
+        defer { vmm_set_errno(savedErrno) }
+        if copyFd >= 0 {
+            if !Platform.remap(Pool.base, length: Int(Pool.length), fd: copyFd, shared: true) {
+                var line = Message("libvmmalloc: cannot map the child's copy of the pool: ")
+                line.append(Platform.Errno.current)
+                fatal(&line)
+            }
+            Platform.close(Pool.fd)
+            Pool.fd = copyFd
+            Pool.reservation.fd = copyFd
+            Pool.isShared = true
+            copyFd = -1
+        }
+        forkingThread.store(0, ordering: .relaxed)
+        Heap.lock.reset()
+    }
+
+    /// Mode 1: from now on parent and child write to private copies of the pages.
+    private static func makePrivate() {
+        guard Pool.isShared else { return }
+        guard Platform.remap(Pool.base, length: Int(Pool.length), fd: Pool.fd, shared: false) else {
+            var line = Message("libvmmalloc: cannot remap the pool private for fork: ")
+            line.append(Platform.Errno.current)
+            fatal(&line)
+        }
+        Pool.isShared = false
+        Pool.reservation.fd = -1
+    }
+
+    /// Modes 2 and 3: a new unnamed file holding the pool as it is now, with
+    /// the same space reserved. The caller holds the heap lock.
+    private static func copyPool() -> Result<Void, Platform.Errno> {
+        let length = Int(Pool.length)
+        if let limit = Platform.fileSizeLimit, limit < length { return .failure(.fileTooLarge) }
+        let fd: Int32
+        switch Platform.createUnnamedFile(in: Pool.configuration.directory) {
+        case .success(let value): fd = value
+        case .failure(let error): return .failure(error)
+        }
+        if let free = Platform.freeSpace(fd), free < Pool.reservation.reservedBytes {
+            Platform.close(fd)
+            return .failure(.noSpace)
+        }
+        if let error = Platform.setFileSize(fd, length) {
+            Platform.close(fd)
+            return .failure(error)
+        }
+        guard let copy = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), copy != Platform.mapFailed else {
+            let error = Platform.Errno.current
+            Platform.close(fd)
+            return .failure(error)
+        }
+        var failure: Platform.Errno?
+        _ = Pool.reservation.forEachReservedRun { start, end in
+            if let error = Platform.reserveSpace(fd, offset: start, length: end - start) {
+                failure = error
+                return false
+            }
+            memcpy(copy + start, Pool.base + start, end - start)
+            return true
+        }
+        _ = munmap(copy, length)
+        if let failure {
+            Platform.close(fd)
+            return .failure(failure)
+        }
+        copyFd = fd
+        return .success(())
+    }
+}

@@ -1,0 +1,122 @@
+import Synchronization
+import VMMallocShim
+
+/// The one pool of this process: a shared mapping of an unnamed file in
+/// VMMALLOC_POOL_DIR, created once, never grown, never unmapped.
+///
+/// Layout: [heap metadata | space-reservation bitmap | heap blocks ...].
+/// The pool is created by whichever comes first, the library constructor or
+/// the first allocation call, on whichever thread; the others wait.
+enum Pool {
+    private static let notCreated: UInt32 = 0
+    private static let creating: UInt32 = 1
+    private static let ready: UInt32 = 2
+
+    private static let state = Atomic<UInt32>(0)
+
+    /// The mapping, as integers so that the range test is one subtraction.
+    nonisolated(unsafe) private(set) static var start: UInt = 0
+    nonisolated(unsafe) private(set) static var length: UInt = 0
+    nonisolated(unsafe) static var reservation = SpaceReservation.none
+    nonisolated(unsafe) private(set) static var configuration = Configuration(
+        directory: UnsafePointer(bitPattern: 1).unsafelyUnwrapped, poolSize: 0,
+        poolSizeText: UnsafePointer(bitPattern: 1).unsafelyUnwrapped, forkMode: .default)
+    nonisolated(unsafe) private(set) static var fileSystem = FileSystem(kind: .other, pageSize: 4096)
+    /// The file behind the mapping (a new one in a child of fork mode 2 or 3).
+    nonisolated(unsafe) static var fd: Int32 = -1
+    /// Whether the mapping is still shared with the file (false after fork mode 1).
+    nonisolated(unsafe) static var isShared = true
+
+    static var base: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: start).unsafelyUnwrapped }
+
+    /// Whether `pointer` lies in the pool.
+    @inline(__always)
+    static func contains(_ pointer: UnsafeRawPointer) -> Bool {
+        UInt(bitPattern: pointer) &- start < length
+    }
+
+    /// Makes sure the pool exists; cheap once it does.
+    @inline(__always)
+    static func ensureCreated() {
+        if state.load(ordering: .acquiring) != ready { createOrWait() }
+    }
+
+    @inline(never)
+    static func createOrWait() {
+        if state.compareExchange(expected: notCreated, desired: creating, ordering: .acquiring).exchanged {
+            create()
+            state.store(ready, ordering: .releasing)
+            ForkSupport.install(mode: configuration.forkMode)
+            return
+        }
+        while state.load(ordering: .acquiring) != ready { Platform.yieldToOS() }
+    }
+
+    /// Creates the file and the mapping, or stops the process with one line
+    /// saying what is wrong. Allocates nothing.
+    private static func create() {
+        let config: Configuration
+        switch Configuration.fromEnvironment() {
+        case .success(let value): config = value
+        case .failure(let error): fail(error)
+        }
+        configuration = config
+
+        let fd: Int32
+        switch Platform.createUnnamedFile(in: config.directory) {
+        case .success(let value): fd = value
+        case .failure(let error): fail(.cannotCreateFile(directory: config.directory, error))
+        }
+        let fs = Platform.fileSystem(of: fd)
+        fileSystem = fs
+        let pageMask = fs.pageSize - 1
+        guard config.poolSize <= Int.max - pageMask else { fail(.sizeTooLarge(config.poolSizeText), closing: fd) }
+        let size = (config.poolSize + pageMask) & ~pageMask
+
+        if let limit = Platform.fileSizeLimit, limit < size {
+            fail(.overFileSizeLimit(size: config.poolSizeText, limit: limit), closing: fd)
+        }
+        if let free = Platform.freeSpace(fd), free < size {
+            fail(.noRoom(directory: config.directory, free: free, size: config.poolSizeText), closing: fd)
+        }
+        if let error = Platform.setFileSize(fd, size) {
+            fail(.cannotSizeFile(directory: config.directory, error), closing: fd)
+        }
+        let granule = SpaceReservation.granule(forPageSize: fs.pageSize)
+        guard let mapping = Platform.mapAligned(fd, length: size, alignment: granule) else {
+            fail(.cannotMap(size: config.poolSizeText, .current), closing: fd)
+        }
+
+        let bitmapOffset = Heap.metadataSize
+        let heapOffset = (bitmapOffset + SpaceReservation.bitmapBytes(poolSize: size, granule: granule) + 4095) & ~4095
+        reservation = SpaceReservation(bitmap: mapping + bitmapOffset, granule: granule, poolSize: size, fd: fd)
+        guard heapOffset < size, Platform.reserveSpace(fd, offset: 0, length: heapOffset) == nil,
+              reservation.ensure(from: 0, to: heapOffset)
+        else {
+            fail(.noRoom(directory: config.directory, free: Platform.freeSpace(fd) ?? 0, size: config.poolSizeText), closing: fd)
+        }
+        Pool.fd = fd
+        Heap.create(metadata: mapping, blocks: mapping + heapOffset, end: mapping + size)
+        start = UInt(bitPattern: mapping)
+        length = UInt(size)
+    }
+
+    private static func fail(_ error: ConfigurationError, closing fd: Int32 = -1) -> Never {
+        if fd >= 0 { Platform.close(fd) }
+        var line = Message("libvmmalloc: ")
+        error.render(into: &line)
+        fatal(&line)
+    }
+
+    /// Pool offset of an address in the pool.
+    @inline(__always)
+    static func offset(of address: UnsafeRawPointer) -> Int {
+        Int(bitPattern: UInt(bitPattern: address) &- start)
+    }
+
+    /// Reserves file space under [from, to) of the pool.
+    @inline(__always)
+    static func reserve(_ from: UnsafeRawPointer, _ to: UnsafeRawPointer) -> Bool {
+        reservation.ensure(from: offset(of: from), to: offset(of: to))
+    }
+}

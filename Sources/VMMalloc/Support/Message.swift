@@ -1,0 +1,85 @@
+import VMMallocShim
+
+/// One line of text built on the stack and written with a single write(2),
+/// so that it never allocates and never interleaves with another thread's line.
+struct Message {
+    private var buffer = StackBuffer()
+    private var length = 0
+
+    init(_ text: StaticString) {
+        append(text)
+    }
+
+    mutating func append(_ text: StaticString) {
+        append(bytes: UnsafeRawPointer(text.utf8Start), count: text.utf8CodeUnitCount)
+    }
+
+    mutating func append(_ text: UnsafePointer<CChar>) {
+        append(bytes: UnsafeRawPointer(text), count: strlen(text))
+    }
+
+    mutating func append(_ value: Int) {
+        var digits = InlineArray<24, UInt8>(repeating: 0)
+        var magnitude = value.magnitude
+        var count = 0
+        repeat {
+            digits[count] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
+            magnitude /= 10
+            count += 1
+        } while magnitude > 0
+        if value < 0 { appendByte(0x2d) }
+        while count > 0 {
+            count -= 1
+            appendByte(digits[count])
+        }
+    }
+
+    /// Appends a byte count in whole MiB, rounded down.
+    mutating func append(mebibytes bytes: Int) {
+        append(bytes >> 20)
+        append(" MiB")
+    }
+
+    mutating func append(_ error: Platform.Errno) {
+        if let text = Platform.describe(error) {
+            append(text)
+        } else {
+            append("error ")
+            append(Int(error.rawValue))
+        }
+    }
+
+    private mutating func appendByte(_ byte: UInt8) {
+        buffer.withBytes { bytes in
+            // Keep one byte for the newline.
+            if length < bytes.count - 1 {
+                bytes[length] = byte
+                length += 1
+            }
+        }
+    }
+
+    private mutating func append(bytes: UnsafeRawPointer, count: Int) {
+        buffer.withBytes { buffer in
+            let room = buffer.count - 1 - length
+            let n = count < room ? count : room
+            if n > 0 { memcpy(buffer.baseAddress! + length, bytes, n) }
+            length += n > 0 ? n : 0
+        }
+    }
+
+    /// Writes the line, with its newline, to standard error.
+    mutating func writeLine() {
+        let count = length
+        buffer.withBytes { bytes in
+            bytes[count] = 0x0a
+            Platform.write(2, bytes.baseAddress!, count + 1)
+        }
+    }
+}
+
+/// Prints one line and stops the process, as every fatal misconfiguration does.
+func fatal(_ message: inout Message) -> Never {
+    message.writeLine()
+    Platform.abort()
+}

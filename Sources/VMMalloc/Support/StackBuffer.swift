@@ -1,0 +1,10 @@
+/// A path-sized scratch buffer that lives on the stack: the library may not
+/// allocate, not even to format a message or build a file name.
+struct StackBuffer {
+    static let capacity = 4096
+    private var storage = InlineArray<4096, UInt8>(repeating: 0)
+
+    mutating func withBytes<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+        withUnsafeMutableBytes(of: &storage) { body($0) }
+    }
+}

@@ -1,0 +1,100 @@
+// The C side of libvmmalloc: what Swift cannot say by itself.
+//
+// - the entry points the Swift core implements (called by the exported C names),
+// - errno, which is a macro,
+// - variadic system calls (open, futex) behind plain functions,
+// - the platform headers the Swift platform layer imports.
+#ifndef VMMALLOC_SHIM_H
+#define VMMALLOC_SHIM_H
+
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1
+#endif
+#include <stddef.h>
+#include <limits.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#if defined(__linux__)
+#include <linux/magic.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
+#elif defined(__FreeBSD__)
+#include <sys/param.h>
+#include <sys/mount.h>
+#include <sys/umtx.h>
+#endif
+
+// Implemented in Swift (API layer).
+void vmm_initialize(void);
+void *vmm_malloc(size_t size);
+void *vmm_calloc(size_t count, size_t size);
+void *vmm_realloc(void *ptr, size_t size);
+void vmm_free(void *ptr);
+int vmm_posix_memalign(void **memptr, size_t alignment, size_t size);
+void *vmm_aligned_alloc(size_t alignment, size_t size);
+void *vmm_memalign(size_t alignment, size_t size);
+void *vmm_valloc(size_t size);
+void *vmm_pvalloc(size_t size);
+size_t vmm_malloc_usable_size(void *ptr);
+
+static inline int vmm_errno(void) { return errno; }
+static inline void vmm_set_errno(int value) { errno = value; }
+
+// open(2) is variadic, which Swift cannot call.
+static inline int vmm_open(const char *path, int flags, mode_t mode) {
+    return open(path, flags, mode);
+}
+
+// The flag for an unnamed temporary file, 0 where the system has none.
+static inline int vmm_o_tmpfile(void) {
+#ifdef O_TMPFILE
+    return O_TMPFILE;
+#else
+    return 0;
+#endif
+}
+
+// Wait while *word == expected (a private futex or umtx wait).
+static inline void vmm_futex_wait(uint32_t *word, uint32_t expected) {
+#if defined(__linux__)
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+#elif defined(__FreeBSD__)
+    _umtx_op(word, UMTX_OP_WAIT_UINT_PRIVATE, expected, NULL, NULL);
+#endif
+}
+
+// Wake one waiter of *word.
+static inline void vmm_futex_wake_one(uint32_t *word) {
+#if defined(__linux__)
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+#elif defined(__FreeBSD__)
+    _umtx_op(word, UMTX_OP_WAKE_PRIVATE, 1, NULL, NULL);
+#endif
+}
+
+// The next definition of a symbol after this library (RTLD_NEXT is a cast macro).
+static inline void *vmm_next_symbol(const char *name) {
+    return dlsym(RTLD_NEXT, name);
+}
+
+#if defined(__linux__)
+// glibc's own allocator, for pointers that did not come from the pool.
+extern void __libc_free(void *ptr);
+extern void *__libc_realloc(void *ptr, size_t size);
+#endif
+
+#endif
