@@ -1,0 +1,96 @@
+/*
+ * libvmmalloc.h -- the interface of libvmmalloc, a malloc replacement that
+ * serves every allocation of a program from one fixed-size pool in a
+ * memory-mapped file (see libvmmalloc(7)).
+ *
+ * A program does not need this header to use the library: preloading it
+ * (LD_PRELOAD=libvmmalloc.so.1) or linking it (-lvmmalloc) is enough. The
+ * header gives the version, the minimum pool size and the prototypes of the
+ * functions the library provides, with the attributes that tell the compiler
+ * they allocate.
+ */
+#ifndef LIBVMMALLOC_H
+#define LIBVMMALLOC_H 1
+
+#include <stddef.h>
+#include <stdlib.h>
+#ifdef __FreeBSD__
+#include <malloc_np.h>
+#else
+#include <malloc.h>
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The version of the interface this header describes. */
+#define VMMALLOC_MAJOR_VERSION 1
+#define VMMALLOC_MINOR_VERSION 1
+
+/* The smallest pool the library accepts in VMMALLOC_POOL_SIZE: 14 MiB. */
+#define VMMALLOC_MIN_POOL ((size_t)(14 * 1024 * 1024))
+
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define VMMALLOC_NOTHROW noexcept(true)
+#elif defined(__cplusplus)
+#define VMMALLOC_NOTHROW throw()
+#else
+#define VMMALLOC_NOTHROW
+#endif
+
+#ifdef __has_attribute
+#define VMMALLOC_HAS_ATTRIBUTE(x) __has_attribute(x)
+#else
+#define VMMALLOC_HAS_ATTRIBUTE(x) 0
+#endif
+
+#if VMMALLOC_HAS_ATTRIBUTE(malloc)
+#define VMMALLOC_MALLOC __attribute__((malloc))
+#else
+#define VMMALLOC_MALLOC
+#endif
+
+#if VMMALLOC_HAS_ATTRIBUTE(alloc_size)
+#define VMMALLOC_ALLOC_SIZE(n) __attribute__((alloc_size(n)))
+#define VMMALLOC_ALLOC_SIZE2(n, m) __attribute__((alloc_size(n, m)))
+#else
+#define VMMALLOC_ALLOC_SIZE(n)
+#define VMMALLOC_ALLOC_SIZE2(n, m)
+#endif
+
+#if VMMALLOC_HAS_ATTRIBUTE(alloc_align)
+#define VMMALLOC_ALLOC_ALIGN(n) __attribute__((alloc_align(n)))
+#else
+#define VMMALLOC_ALLOC_ALIGN(n)
+#endif
+
+#if VMMALLOC_HAS_ATTRIBUTE(warn_unused_result)
+#define VMMALLOC_WUR __attribute__((warn_unused_result))
+#else
+#define VMMALLOC_WUR
+#endif
+
+void *malloc(size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC VMMALLOC_ALLOC_SIZE(1) VMMALLOC_WUR;
+void *calloc(size_t number, size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC VMMALLOC_ALLOC_SIZE2(1, 2) VMMALLOC_WUR;
+void *realloc(void *ptr, size_t size) VMMALLOC_NOTHROW VMMALLOC_ALLOC_SIZE(2) VMMALLOC_WUR;
+void free(void *ptr) VMMALLOC_NOTHROW;
+int posix_memalign(void **memptr, size_t alignment, size_t size) VMMALLOC_NOTHROW;
+void *aligned_alloc(size_t alignment, size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC VMMALLOC_ALLOC_ALIGN(1) VMMALLOC_ALLOC_SIZE(2) VMMALLOC_WUR;
+void *valloc(size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC VMMALLOC_ALLOC_SIZE(1) VMMALLOC_WUR;
+#ifdef __FreeBSD__
+size_t malloc_usable_size(const void *ptr) VMMALLOC_NOTHROW;
+#else
+size_t malloc_usable_size(void *ptr) VMMALLOC_NOTHROW;
+#endif
+
+/* Not declared by FreeBSD's headers, but provided by the library everywhere. */
+void *memalign(size_t alignment, size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC VMMALLOC_ALLOC_ALIGN(1) VMMALLOC_ALLOC_SIZE(2) VMMALLOC_WUR;
+void *pvalloc(size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC VMMALLOC_WUR;
+void cfree(void *ptr) VMMALLOC_NOTHROW;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBVMMALLOC_H */
