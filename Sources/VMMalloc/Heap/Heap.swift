@@ -23,12 +23,15 @@ enum Heap {
     /// Bytes of pool metadata the heap needs at the pool start.
     static let metadataSize = stateSize + FreeBins.storageSize
 
+    /// Where `State` lies; the bins follow it. A plain integer, so that the
+    /// global needs no lazy initialisation on the hot path.
     nonisolated(unsafe) private static var stateAddress: UInt = 0
-    nonisolated(unsafe) private static var bins = FreeBins(storage: UnsafeMutableRawPointer(bitPattern: 64).unsafelyUnwrapped)
 
     private static var state: UnsafeMutablePointer<State> {
         UnsafeMutablePointer(bitPattern: stateAddress).unsafelyUnwrapped
     }
+
+    private static var bins: FreeBins { FreeBins(storage: UnsafeMutableRawPointer(state) + stateSize) }
 
     static var lock: Mutex { Mutex(at: UnsafeMutableRawPointer(state)) }
 
@@ -36,7 +39,6 @@ enum Heap {
     static func create(metadata: UnsafeMutableRawPointer, blocks: UnsafeMutableRawPointer, end: UnsafeMutableRawPointer) {
         stateAddress = UInt(bitPattern: metadata)
         state.initialize(to: State(lockWord: 0, top: blocks, end: end, untouched: blocks))
-        bins = FreeBins(storage: metadata + stateSize)
     }
 
     /// The largest request the heap could ever serve.

@@ -17,7 +17,7 @@ enum Pool {
     /// The mapping, as integers so that the range test is one subtraction.
     nonisolated(unsafe) private(set) static var start: UInt = 0
     nonisolated(unsafe) private(set) static var length: UInt = 0
-    nonisolated(unsafe) static var reservation = SpaceReservation.none
+    nonisolated(unsafe) static var reservation = SpaceReservation()
     nonisolated(unsafe) private(set) static var configuration = Configuration(
         directory: UnsafePointer(bitPattern: 1).unsafelyUnwrapped, poolSize: 0,
         poolSizeText: UnsafePointer(bitPattern: 1).unsafelyUnwrapped, forkMode: .default)
@@ -44,7 +44,9 @@ enum Pool {
     @inline(never)
     static func createOrWait() {
         if state.compareExchange(expected: notCreated, desired: creating, ordering: .acquiring).exchanged {
+            let savedErrno = vmm_errno()
             create()
+            vmm_set_errno(savedErrno)
             state.store(ready, ordering: .releasing)
             ForkSupport.install(mode: configuration.forkMode)
             return

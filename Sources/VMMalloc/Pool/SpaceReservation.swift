@@ -18,26 +18,29 @@ struct SpaceReservation {
         return (granules + 63) / 64 * 8
     }
 
-    private(set) var bitmap: UnsafeMutablePointer<UInt64>
-    private(set) var granule: Int
-    private var granuleShift: Int
-    private var poolSize: Int
+    // Plain integers, so that the global holding this needs no lazy initialisation.
+    private var bitmapAddress: UInt = 0
+    private var granuleShift = 21
+    private var poolSize = 0
     /// The file behind the pool; -1 once the pool is a private mapping, whose
     /// pages come from memory and need no file space.
-    var fd: Int32
+    var fd: Int32 = -1
+
+    /// An empty reservation, before the pool exists.
+    init() {}
 
     init(bitmap: UnsafeMutableRawPointer, granule: Int, poolSize: Int, fd: Int32) {
-        self.bitmap = bitmap.assumingMemoryBound(to: UInt64.self)
-        self.granule = granule
+        self.bitmapAddress = UInt(bitPattern: bitmap)
         self.granuleShift = granule.trailingZeroBitCount
         self.poolSize = poolSize
         self.fd = fd
     }
 
-    /// An empty reservation, before the pool exists.
-    static var none: SpaceReservation {
-        SpaceReservation(bitmap: UnsafeMutableRawPointer(bitPattern: 8).unsafelyUnwrapped, granule: 2 << 20, poolSize: 0, fd: -1)
+    private var bitmap: UnsafeMutablePointer<UInt64> {
+        UnsafeMutablePointer(bitPattern: bitmapAddress).unsafelyUnwrapped
     }
+
+    private var granule: Int { 1 << granuleShift }
 
     @inline(__always)
     private func isReserved(_ index: Int) -> Bool {
