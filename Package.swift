@@ -10,7 +10,7 @@ import PackageDescription
 
 let embedded: [SwiftSetting] = [
     .enableExperimentalFeature("Embedded"),
-    .unsafeFlags(["-wmo", "-Xfrontend", "-disable-stack-protector"]),
+    .unsafeFlags(["-wmo", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-stack-protector"]),
 ]
 
 let package = Package(

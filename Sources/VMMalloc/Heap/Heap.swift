@@ -107,9 +107,12 @@ enum Heap {
     /// space behind it goes back to the bins or stays top.
     private static func place(size: Int, alignment: Int, in start: UnsafeMutableRawPointer,
                               end: UnsafeMutableRawPointer, fromTop: Bool) -> UnsafeMutableRawPointer? {
-        var payload = alignUp(start + Block.headerSize, alignment)
-        while payload - Block.headerSize != start && payload - Block.headerSize - start < Block.minimumSize {
-            payload += alignment
+        var payload = start + Block.headerSize
+        if alignment > Block.alignment {
+            payload = alignUp(payload, alignment)
+            while payload - Block.headerSize != start && payload - Block.headerSize - start < Block.minimumSize {
+                payload += alignment
+            }
         }
         let block = Block(payload: payload)
         guard end - block.address >= size else { return nil }
