@@ -27,7 +27,7 @@ enum ForeignPointers {
         typealias UsableSize = @convention(c) (UnsafeMutableRawPointer?) -> Int
         var address = usableSizeFunction.load(ordering: .relaxed)
         if address == 0 {
-            address = UInt(bitPattern: vmm_next_symbol("malloc_usable_size"))
+            address = UInt(bitPattern: vmm_next_symbol(cString("malloc_usable_size")))
             usableSizeFunction.store(address, ordering: .relaxed)
         }
         guard address != 0 else { return 0 }

@@ -18,9 +18,9 @@ struct Configuration {
 
     /// Reads the environment.
     static func fromEnvironment() -> Result<Configuration, ConfigurationError> {
-        parse(directory: getenv("VMMALLOC_POOL_DIR"),
-              size: getenv("VMMALLOC_POOL_SIZE"),
-              fork: getenv("VMMALLOC_FORK"))
+        parse(directory: getenv(cString("VMMALLOC_POOL_DIR")),
+              size: getenv(cString("VMMALLOC_POOL_SIZE")),
+              fork: getenv(cString("VMMALLOC_FORK")))
     }
 
     /// Checks raw variable values (nil when unset); the checks run in the order

@@ -105,6 +105,6 @@ enum ConfigurationError: Error, @unchecked Sendable {
     private static func assignment(_ variable: Variable, _ value: Value, into line: inout Message) {
         line.append(variable.name)
         line.append("=")
-        line.append(value)
+        line.append(cString: value)
     }
 }

@@ -14,7 +14,7 @@ struct Message {
         append(bytes: UnsafeRawPointer(text.utf8Start), count: text.utf8CodeUnitCount)
     }
 
-    mutating func append(_ text: UnsafePointer<CChar>) {
+    mutating func append(cString text: UnsafePointer<CChar>) {
         append(bytes: UnsafeRawPointer(text), count: strlen(text))
     }
 
@@ -42,7 +42,7 @@ struct Message {
 
     mutating func append(_ error: Platform.Errno) {
         if let text = Platform.describe(error) {
-            append(text)
+            append(cString: text)
         } else {
             append("error ")
             append(Int(error.rawValue))

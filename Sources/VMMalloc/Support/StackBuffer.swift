@@ -8,3 +8,10 @@ struct StackBuffer {
         withUnsafeMutableBytes(of: &storage) { body($0) }
     }
 }
+
+/// A C string from a literal, without the String conversion that allocates
+/// in unoptimised builds.
+@inline(__always)
+func cString(_ text: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
+}
