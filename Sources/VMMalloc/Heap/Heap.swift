@@ -49,7 +49,7 @@ enum Heap {
     /// A block of at least `bytes` bytes aligned to `alignment` (a power of two),
     /// zero-filled if asked; nil when the pool cannot hold it.
     static func allocate(_ bytes: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
-        guard let size = Block.size(forRequest: bytes), size <= capacity else { return nil }
+        guard let size = Block.size(forRequest: bytes), size <= capacity, alignment <= capacity else { return nil }
         let held = lock.lock()
         defer { if held { lock.unlock() } }
         guard let (payload, fresh) = allocateLocked(size: size, alignment: alignment) else { return nil }
