@@ -97,7 +97,7 @@ func vmmAlignedAlloc(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? 
 @_cdecl("vmm_memalign")
 func vmmMemalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     // glibc rounds an alignment that is not a power of two up to the next one.
-    guard alignment <= Int.max / 2 + 1 else { return invalidArgument() }
+    guard UInt(bitPattern: alignment) <= UInt(Int.max / 2 + 1) else { return invalidArgument() }
     var rounded = 1
     while rounded < alignment { rounded <<= 1 }
     return allocateAligned(rounded, size)
@@ -111,7 +111,7 @@ func vmmValloc(_ size: Int) -> UnsafeMutableRawPointer? {
 @_cdecl("vmm_pvalloc")
 func vmmPvalloc(_ size: Int) -> UnsafeMutableRawPointer? {
     let page = Platform.pageSize
-    guard size <= Int.max - page else { return outOfMemory() }
+    guard UInt(bitPattern: size) <= UInt(Int.max - page) else { return outOfMemory() }
     let rounded = size == 0 ? page : (size + page - 1) & ~(page - 1)
     return allocateAligned(page, rounded)
 }

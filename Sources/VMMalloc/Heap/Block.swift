@@ -21,10 +21,11 @@ struct Block: Equatable {
     init(_ address: UnsafeMutableRawPointer) { self.address = address }
     init(payload: UnsafeMutableRawPointer) { address = payload - Self.headerSize }
 
-    /// The block size for a request of `bytes`, nil when it cannot exist.
+    /// The block size for a request of `bytes`, nil when it cannot exist
+    /// (a size_t above Int.max arrives here negative).
     @inline(__always)
     static func size(forRequest bytes: Int) -> Int? {
-        guard bytes <= Int.max / 2 else { return nil }
+        guard UInt(bitPattern: bytes) <= UInt(Int.max / 2) else { return nil }
         let size = (bytes + headerSize + alignment - 1) & ~(alignment - 1)
         return size < minimumSize ? minimumSize : size
     }
