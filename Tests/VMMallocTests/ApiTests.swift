@@ -1,0 +1,41 @@
+// The malloc API behaves as glibc's does, and everything it returns is pool memory.
+import Testing
+
+@Suite("API semantics")
+struct ApiTests {
+    /// Each case of Tests/Programs/api.c, with the pool size it needs.
+    static let cases: [(name: String, pool: String)] = [
+        ("malloc0", "16M"),            // malloc(0) unique, freeable; 2M malloc(0)/free pairs fit
+        ("calloc", "64M"),             // zeroed, also after dirtied memory was freed
+        ("realloc", "16M"),            // NULL = malloc, 0 = free+NULL, contents kept
+        ("posix_memalign_einval", "16M"),
+        ("alignments", "256M"),        // every power of two 8 .. 64 MiB, three functions
+        ("aligned_alloc_einval", "16M"),
+        ("valloc", "16M"),
+        ("pvalloc", "16M"),
+        ("usable_size", "64M"),
+        ("cfree", "16M"),
+        ("free", "16M"),
+        ("errno", "64M"),
+        ("alignment16", "64M"),
+        ("libc_internal", "16M"),
+    ]
+
+    @Test("api.c case", arguments: cases.map(\.name))
+    func apiCase(_ name: String) throws {
+        let exe = try Programs.build("api.c")
+        let pool = Self.cases.first { $0.name == name }!.pool
+        let r = try runInPool(exe, [name], size: pool)
+        expectClean(r, "api \(name):")
+        #expect(r.result.stdout.contains("OK \(name)"), "api \(name) did not report success:\n\(r.result)")
+        #expect(r.result.stderr.isEmpty, "api \(name) wrote to stderr:\n\(r.result)")
+    }
+
+    @Test("memalign(1 GiB) works in a 4 GiB pool")
+    func memalignOneGiB() throws {
+        let exe = try Programs.build("api.c")
+        let r = try runInPool(exe, ["memalign_huge"], size: "4G")
+        expectClean(r, "memalign(1 GiB):")
+        #expect(r.result.stdout.contains("OK memalign_huge"), "\(r.result)")
+    }
+}

@@ -1,0 +1,25 @@
+// A full pool: NULL with ENOMEM (or std::bad_alloc), never a crash, and the
+// memory comes back when it is freed.
+import Testing
+
+@Suite("Pool exhaustion")
+struct ExhaustionTests {
+    static let poolBytes = 16 * 1024 * 1024
+
+    @Test("exhaust.c case in a 16 MiB pool",
+          arguments: ["loop64", "loop1k", "loop1m", "mixed", "huge", "realloc_fail"])
+    func exhaustCase(_ name: String) throws {
+        let exe = try Programs.build("exhaust.c")
+        let r = try runInPool(exe, [name, String(Self.poolBytes)], size: "16M")
+        expectClean(r, "exhaust \(name):")
+        #expect(r.result.stdout.contains("OK \(name)"), "\(r.result)")
+    }
+
+    @Test("C++ new throws std::bad_alloc when the pool is full, and works again after delete")
+    func cxxBadAlloc() throws {
+        let exe = try Programs.build("exhaust_cxx.cpp")
+        let r = try runInPool(exe, size: "16M")
+        expectClean(r, "exhaust_cxx:")
+        #expect(r.result.stdout.contains("OK"), "\(r.result)")
+    }
+}
