@@ -39,4 +39,49 @@ struct SymbolsTests {
         #expect(bracketed("SONAME") == ["libvmmalloc.so.1"], "\(r.stdout)")
         #expect(bracketed("NEEDED") == ["libc.so.6"], "\(r.stdout)")
     }
+
+    /// What would allocate if the library ever reached it: the Swift runtime's
+    /// allocation entry points, and malloc itself through the PLT (which
+    /// would recurse into the library).
+    static let allocating: Set<String> = [
+        "swift_allocObject", "swift_slowAlloc", "swift_coroFrameAlloc", "swift_allocEmptyBox",
+        "malloc@plt", "calloc@plt", "realloc@plt", "posix_memalign@plt", "aligned_alloc@plt", "memalign@plt",
+    ]
+
+    @Test("nothing reachable from the API or the constructor calls an allocator (no recursion into malloc)")
+    func noAllocationReachable() throws {
+        let lib = try Library.path()
+        let r = try runChecked(try tool("objdump"), ["-d", "--no-show-raw-insn", lib])
+        // The call graph: every function's direct calls, jumps and address references.
+        var edges: [String: Set<String>] = [:]
+        var current = ""
+        for line in r.stdout.split(separator: "\n") {
+            if line.hasSuffix(">:"), let open = line.firstIndex(of: "<") {
+                current = String(line[line.index(after: open)..<line.index(line.endIndex, offsetBy: -2)])
+                continue
+            }
+            guard let open = line.lastIndex(of: "<"), let close = line.lastIndex(of: ">"), open < close else { continue }
+            var target = String(line[line.index(after: open)..<close])
+            if let plus = target.firstIndex(of: "+"), !target.hasSuffix("@plt") { target = String(target[..<plus]) }
+            if target != current { edges[current, default: []].insert(target) }
+        }
+        let roots = Self.api.union(["vmm_constructor"])
+        #expect(roots.isSubset(of: Set(edges.keys)), "the disassembly lacks some entry points: \(roots.subtracting(edges.keys).sorted())")
+        // Breadth-first from the entry points; remember how each function was reached.
+        var cameFrom: [String: String] = [:]
+        var queue = Array(roots)
+        var seen = roots
+        while let function = queue.popLast() {
+            for callee in edges[function] ?? [] where !seen.contains(callee) {
+                seen.insert(callee)
+                cameFrom[callee] = function
+                queue.append(callee)
+            }
+        }
+        for bad in Self.allocating.intersection(seen).sorted() {
+            var path = [bad]
+            while let previous = cameFrom[path.last!] { path.append(previous) }
+            Issue.record("\(bad) is reachable: \(path.reversed().joined(separator: " -> "))")
+        }
+    }
 }

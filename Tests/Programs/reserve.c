@@ -1,0 +1,42 @@
+/*
+ * reserve.c - how much of the pool file holds space on the file system.
+ *
+ * Prints, after start, after allocating and touching ARGV[1] MiB, and after
+ * freeing it again:
+ *   file_size=<bytes of the pool file>
+ *   page=<the alignment of the mapping's start and length, in KiB, as seen>
+ *   start_kib=<allocated KiB>  used_kib=<allocated KiB>
+ * The file is sparse: space is reserved region by region as the heap reaches it.
+ */
+#include "poolcheck.h"
+
+static long long allocated_kib(const void *p)
+{
+    struct pc_mapping m = pool_mapping_of(p, "allocated_kib");
+    char link[128];
+    struct stat st;
+    snprintf(link, sizeof link, "/proc/self/map_files/%lx-%lx",
+             (unsigned long)m.start, (unsigned long)m.end);
+    if (stat(link, &st) != 0) FAIL("stat %s: %s", link, strerror(errno));
+    return (long long)st.st_blocks * 512 / 1024;
+}
+
+int main(int argc, char **argv)
+{
+    size_t mib = argc > 1 ? (size_t)atol(argv[1]) : 64;
+    void *first = malloc(64);
+    CHECK(first != NULL);
+    struct pc_mapping m = pool_mapping_of(first, "first block");
+    printf("file_size=%lld\n", pool_file_size(first));
+    printf("map_length=%llu\n", (unsigned long long)(m.end - m.start));
+    printf("map_start_mod_2m=%llu\n", (unsigned long long)(m.start % (2u << 20)));
+    printf("start_kib=%lld\n", allocated_kib(first));
+
+    char *big = malloc(mib << 20);
+    CHECKF(big != NULL, "malloc(%zu MiB) failed", mib);
+    for (size_t i = 0; i < (mib << 20); i += 4096) big[i] = 1;
+    printf("used_kib=%lld\n", allocated_kib(first));
+    free(big);
+    free(first);
+    return 0;
+}
