@@ -34,6 +34,19 @@ struct PoolFileTests {
         }
     }
 
+    @Test("a program that closes every descriptor and opens a file: the library never grows that file, and keeps serving")
+    func closedDescriptor() throws {
+        let exe = try Programs.build("closefds.c")
+        let work = TempDir.work("closefds")
+        defer { work.remove() }
+        let r = try runInPool(exe, [work.file("victim")], size: "128M")
+        expectClean(r)
+        #expect(r.result.stdout.value(of: "victim_fd") == "3", "the new file did not reuse the pool's descriptor\n\(r.result)")
+        #expect(r.result.stdout.value(of: "victim_size") == "0",
+                "the library reserved pool space in a file the program opened\n\(r.result)")
+        #expect(r.result.stdout.value(of: "allocated") == "\(48 << 20)", "\(r.result)")
+    }
+
     @Test("on hugetlbfs the pool is rounded up to whole huge pages and works",
           .enabled(if: HugePages.available, "needs root, mount(8) and 2 MiB huge pages the kernel can reserve; NOT CHECKED"))
     func hugetlbfs() throws {

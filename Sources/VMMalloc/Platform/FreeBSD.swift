@@ -27,6 +27,10 @@ extension Platform {
         createNamedThenUnlink(in: directory)
     }
 
+    static func populateForWriting(_ address: UnsafeMutableRawPointer, length: Int) -> Errno? {
+        .unsupported
+    }
+
     static func describe(_ error: Errno) -> UnsafePointer<CChar>? {
         UnsafePointer(strerror(error.rawValue))
     }

@@ -40,6 +40,13 @@ extension Platform {
         return createNamedThenUnlink(in: directory)
     }
 
+    /// Faults in [address, address+length) of a shared file mapping for
+    /// writing, which allocates the file's space without a descriptor; fails
+    /// (instead of a later SIGBUS) when the file system is full.
+    static func populateForWriting(_ address: UnsafeMutableRawPointer, length: Int) -> Errno? {
+        madvise(address, length, MADV_POPULATE_WRITE) == 0 ? nil : .current
+    }
+
     /// The text of an errno value, without allocating or translating.
     static func describe(_ error: Errno) -> UnsafePointer<CChar>? {
         UnsafePointer(strerrordesc_np(error.rawValue))

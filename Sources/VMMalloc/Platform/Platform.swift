@@ -55,6 +55,19 @@ enum Platform {
 
     static func close(_ fd: Int32) { _ = VMMallocShim.close(fd) }
 
+    /// Which file an open descriptor refers to.
+    struct FileIdentity: Equatable {
+        var device: UInt64 = 0
+        var inode: UInt64 = 0
+    }
+
+    /// The identity of the file open as `fd`, nil if `fd` is not open.
+    static func identity(of fd: Int32) -> FileIdentity? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
     static func setFileSize(_ fd: Int32, _ size: Int) -> Errno? {
         ftruncate(fd, off_t(size)) == 0 ? nil : .current
     }

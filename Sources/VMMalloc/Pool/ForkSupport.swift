@@ -70,6 +70,7 @@ enum ForkSupport {
             Platform.close(Pool.fd)
             Pool.fd = copyFd
             Pool.reservation.fd = copyFd
+            Pool.reservation.file = Platform.identity(of: copyFd) ?? Platform.FileIdentity()
             Pool.isShared = true
             copyFd = -1
         }
@@ -80,6 +81,12 @@ enum ForkSupport {
     /// Mode 1: from now on parent and child write to private copies of the pages.
     private static func makePrivate() {
         guard Pool.isShared else { return }
+        guard Platform.identity(of: Pool.fd) == Pool.reservation.file else {
+            var line = Message("libvmmalloc: the program closed the pool's file descriptor ")
+            line.append(Int(Pool.fd))
+            line.append(", so the pool cannot be remapped private for fork (VMMALLOC_FORK=1 or 3)")
+            fatal(&line)
+        }
         guard Platform.remap(Pool.base, length: Int(Pool.length), fd: Pool.fd, shared: false) else {
             var line = Message("libvmmalloc: cannot remap the pool private for fork: ")
             line.append(Platform.Errno.current)

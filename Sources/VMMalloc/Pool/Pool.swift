@@ -91,7 +91,8 @@ enum Pool {
 
         let bitmapOffset = Heap.metadataSize
         let heapOffset = (bitmapOffset + SpaceReservation.bitmapBytes(poolSize: size, granule: granule) + 4095) & ~4095
-        reservation = SpaceReservation(bitmap: mapping + bitmapOffset, granule: granule, poolSize: size, fd: fd)
+        reservation = SpaceReservation(pool: mapping, bitmap: mapping + bitmapOffset, granule: granule, poolSize: size,
+                                       fd: fd, file: Platform.identity(of: fd) ?? Platform.FileIdentity())
         guard heapOffset < size, Platform.reserveSpace(fd, offset: 0, length: heapOffset) == nil,
               reservation.ensure(from: 0, to: heapOffset)
         else {

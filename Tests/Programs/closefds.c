@@ -1,0 +1,34 @@
+/*
+ * closefds.c - a program that closes every descriptor it did not open, as
+ * daemons do, then opens a file of its own (which takes the number the pool's
+ * descriptor had) and allocates a lot. The library must not add space to that
+ * file, and must keep serving allocations from the pool.
+ */
+#include "poolcheck.h"
+
+int main(int argc, char **argv)
+{
+    const char *path = argc > 1 ? argv[1] : "victim";
+    void *first = malloc(64);
+    CHECK(first != NULL);
+    for (int fd = 3; fd < 1024; fd++) close(fd);
+    int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0600);
+    CHECKF(fd >= 0, "open %s: %s", path, strerror(errno));
+    printf("victim_fd=%d\n", fd);
+
+    size_t total = 0;
+    for (int i = 0; i < 48; i++) {
+        char *p = malloc(1 << 20);
+        CHECKF(p != NULL, "malloc of block %d failed: %s", i, strerror(errno));
+        check_in_pool(p, "block after closing descriptors");
+        memset(p, 0x77, 1 << 20);
+        total += 1 << 20;
+    }
+    struct stat st;
+    CHECK(fstat(fd, &st) == 0);
+    printf("victim_size=%lld\n", (long long)st.st_size);
+    printf("allocated=%zu\n", total);
+    close(fd);
+    unlink(path);
+    return 0;
+}
