@@ -39,3 +39,26 @@ struct ApiTests {
         #expect(r.result.stdout.contains("OK memalign_huge"), "\(r.result)")
     }
 }
+
+@Suite("Bad pointers")
+struct BadPointerTests {
+    @Test("double free, interior and forged pointers: each refused with one line, nothing corrupted, the heap goes on")
+    func refused() throws {
+        let exe = try Programs.build("badfree.c")
+        let r = try runInPool(exe, size: "64M")
+        expectClean(r, "badfree:")
+        #expect(r.result.stdout.contains("OK badfree"), "\(r.result)")
+        #expect(r.result.stdout.value(of: "realloc_result") == "null errno_einval=1", "\(r.result)")
+        #expect(r.result.stdout.value(of: "usable_bad") == "0", "\(r.result)")
+        let lines = r.result.stderrLines
+        let calls = lines.compactMap { line -> String? in
+            guard line.hasPrefix("libvmmalloc: "),
+                  line.hasSuffix("): not a block in use from the pool (freed twice, or never allocated); ignored"),
+                  let open = line.firstIndex(of: "(") else { return nil }
+            return String(line[line.index(line.startIndex, offsetBy: "libvmmalloc: ".count)..<open])
+        }
+        #expect(calls == ["free", "free", "free", "realloc", "malloc_usable_size", "free"],
+                "expected one line per bad call, got:\n\(r.result.stderr)")
+        #expect(lines.count == calls.count, "unexpected stderr:\n\(r.result.stderr)")
+    }
+}

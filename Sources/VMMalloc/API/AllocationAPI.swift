@@ -36,11 +36,23 @@ func vmmCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     return Heap.allocate(Int(bytes), alignment: Block.alignment, zeroed: true) ?? outOfMemory()
 }
 
+/// Says, in one line, that a call got a pointer the pool never handed out
+/// (or one already freed), which is then left alone.
+@inline(never)
+private func reportBadPointer(_ call: StaticString, _ pointer: UnsafeMutableRawPointer) {
+    var line = Message("libvmmalloc: ")
+    line.append(call)
+    line.append("(")
+    line.append(pointer: pointer)
+    line.append("): not a block in use from the pool (freed twice, or never allocated); ignored")
+    line.writeLine()
+}
+
 @_cdecl("vmm_free")
 func vmmFree(_ pointer: UnsafeMutableRawPointer?) {
     guard let pointer else { return }
     if Pool.contains(pointer) {
-        Heap.free(pointer)
+        if !Heap.free(pointer) { reportBadPointer("free", pointer) }
     } else {
         ForeignPointers.free(pointer)
     }
@@ -52,16 +64,27 @@ func vmmRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutab
     guard Pool.contains(pointer) else { return ForeignPointers.reallocate(pointer, to: size) }
     if size == 0 {
         // glibc frees the block and returns NULL.
-        Heap.free(pointer)
+        if !Heap.free(pointer) { reportBadPointer("realloc", pointer) }
         return nil
     }
-    return Heap.reallocate(pointer, to: size) ?? outOfMemory()
+    switch Heap.reallocate(pointer, to: size) {
+    case .done(let moved): return moved
+    case .outOfMemory: return outOfMemory()
+    case .notABlock:
+        reportBadPointer("realloc", pointer)
+        return invalidArgument()
+    }
 }
 
 @_cdecl("vmm_malloc_usable_size")
 func vmmMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int {
     guard let pointer else { return 0 }
-    return Pool.contains(pointer) ? Heap.usableSize(pointer) : ForeignPointers.usableSize(pointer)
+    guard Pool.contains(pointer) else { return ForeignPointers.usableSize(pointer) }
+    guard let size = Heap.usableSize(pointer) else {
+        reportBadPointer("malloc_usable_size", pointer)
+        return 0
+    }
+    return size
 }
 
 /// An allocation aligned to `alignment`, a power of two.

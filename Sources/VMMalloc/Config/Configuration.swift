@@ -7,6 +7,8 @@ import VMMallocShim
 struct Configuration {
     /// VMMALLOC_MIN_POOL: the smallest pool accepted.
     static let minimumPoolSize = 14 << 20
+    /// The largest pool: 128 TiB, far beyond any machine, and what block headers can describe.
+    static let maximumPoolSize = 128 << 40
 
     /// VMMALLOC_POOL_DIR, an existing writable directory.
     var directory: UnsafePointer<CChar>
@@ -40,6 +42,7 @@ struct Configuration {
         case .failure(.tooLarge): return .failure(.sizeTooLarge(size))
         }
         guard bytes >= minimumPoolSize else { return .failure(.sizeBelowMinimum(size)) }
+        guard bytes <= maximumPoolSize else { return .failure(.sizeTooLarge(size)) }
 
         var forkMode = ForkMode.default
         if let fork {

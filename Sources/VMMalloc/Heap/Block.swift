@@ -1,8 +1,13 @@
 /// A block of the heap: a 16-byte header, then the caller's bytes.
 ///
 ///     word 0: the size of the previous block, valid only while that one is free
-///     word 1: this block's size (a multiple of 16) | inUse | previousInUse
+///     word 1: a 16-bit check tag | this block's size (a multiple of 16, below
+///             2^48) | inUse | previousInUse
 ///     free blocks only: next and previous links of their bin, in the payload
+///
+/// The tag, derived from the block's address, is set only while the block is
+/// in use: a pointer the heap did not hand out, or one already freed, almost
+/// never carries a valid tag, so free can refuse it before it corrupts anything.
 ///
 /// Blocks tile the heap from its start to the top (the untouched rest of the
 /// pool), so the next block is always `address + size`. Two free blocks are
@@ -15,6 +20,9 @@ struct Block: Equatable {
     private static let inUseFlag = 1
     private static let previousInUseFlag = 2
     private static let flagMask = 15
+    /// Sizes stay below 2^48 (pools are at most 128 TiB); the tag sits above.
+    private static let tagShift = 48
+    private static let sizeMask = ((1 << tagShift) - 1) & ~flagMask
 
     let address: UnsafeMutableRawPointer
 
@@ -37,20 +45,34 @@ struct Block: Equatable {
         nonmutating set { address.storeBytes(of: newValue, toByteOffset: 8, as: Int.self) }
     }
 
-    var size: Int { word & ~Self.flagMask }
+    var size: Int { word & Self.sizeMask }
     var isInUse: Bool { word & Self.inUseFlag != 0 }
+
+    /// The check tag of a block in use at this address, in place.
+    private var tag: Int {
+        let mixed = (UInt(bitPattern: address) >> 4) &* 0x9E37_79B9_7F4A_7C15
+        return Int(bitPattern: mixed >> UInt(Int.bitWidth - 16)) << Self.tagShift
+    }
+
+    /// Whether the header is that of a block in use at this address.
+    var hasInUseTag: Bool {
+        word & ~Self.sizeMask & ~Self.previousInUseFlag == tag | Self.inUseFlag
+    }
+
+    /// Forgets the header, so the address no longer passes for a block in use.
+    func erase() { word = 0 }
     var previousInUse: Bool { word & Self.previousInUseFlag != 0 }
     var end: UnsafeMutableRawPointer { address + size }
     var next: Block { Block(end) }
 
     /// Sets size and both flags at once.
     func setHeader(size: Int, inUse: Bool, previousInUse: Bool) {
-        word = size | (inUse ? Self.inUseFlag : 0) | (previousInUse ? Self.previousInUseFlag : 0)
+        word = size | (inUse ? tag | Self.inUseFlag : 0) | (previousInUse ? Self.previousInUseFlag : 0)
     }
 
-    /// Changes the size, keeping the flags.
+    /// Changes the size, keeping the flags and the tag.
     func resize(_ size: Int) {
-        word = size | (word & Self.flagMask)
+        word = size | (word & ~Self.sizeMask)
     }
 
     func setPreviousInUse(_ value: Bool) {

@@ -12,6 +12,8 @@ enum Heap {
     /// The heap's state, kept at the start of the pool.
     private struct State {
         var lockWord: UInt32
+        /// The first block.
+        var start: UnsafeMutableRawPointer
         /// Start of the top: everything from here to `end` is one free run.
         var top: UnsafeMutableRawPointer
         var end: UnsafeMutableRawPointer
@@ -38,7 +40,7 @@ enum Heap {
     /// Lays out an empty heap: metadata at `metadata`, blocks in [blocks, end).
     static func create(metadata: UnsafeMutableRawPointer, blocks: UnsafeMutableRawPointer, end: UnsafeMutableRawPointer) {
         stateAddress = UInt(bitPattern: metadata)
-        state.initialize(to: State(lockWord: 0, top: blocks, end: end, untouched: blocks))
+        state.initialize(to: State(lockWord: 0, start: blocks, top: blocks, end: end, untouched: blocks))
     }
 
     /// The largest request the heap could ever serve.
@@ -57,31 +59,63 @@ enum Heap {
         return payload
     }
 
-    /// Returns a block to the heap.
-    static func free(_ payload: UnsafeMutableRawPointer) {
-        let held = lock.lock()
-        freeLocked(Block(payload: payload))
-        if held { lock.unlock() }
-    }
-
-    /// Bytes the caller may use in the block at `payload`.
-    static func usableSize(_ payload: UnsafeMutableRawPointer) -> Int {
-        Block(payload: payload).size - Block.headerSize
-    }
-
-    /// Resizes the block at `payload`, in place where the neighbours allow;
-    /// nil (and the block untouched) when the pool cannot hold the new size.
-    static func reallocate(_ payload: UnsafeMutableRawPointer, to bytes: Int) -> UnsafeMutableRawPointer? {
-        guard let size = Block.size(forRequest: bytes), size <= capacity else { return nil }
+    /// Returns a block to the heap; false (and nothing done) when `payload`
+    /// is not a block in use: a double free or a pointer the heap never gave.
+    static func free(_ payload: UnsafeMutableRawPointer) -> Bool {
         let held = lock.lock()
         defer { if held { lock.unlock() } }
         let block = Block(payload: payload)
-        if resizeInPlaceLocked(block, to: size) { return payload }
-        guard let (moved, _) = allocateLocked(size: size, alignment: Block.alignment) else { return nil }
+        guard isInUseLocked(block) else { return false }
+        freeLocked(block)
+        return true
+    }
+
+    /// Bytes the caller may use in the block at `payload`; nil when it is not a block in use.
+    static func usableSize(_ payload: UnsafeMutableRawPointer) -> Int? {
+        let block = Block(payload: payload)
+        guard isAligned(block.address), block.address >= state.pointee.start, block.address < state.pointee.end,
+              block.hasInUseTag
+        else { return nil }
+        return block.size - Block.headerSize
+    }
+
+    enum Reallocation {
+        case done(UnsafeMutableRawPointer)
+        case outOfMemory
+        case notABlock
+    }
+
+    /// Resizes the block at `payload`, in place where the neighbours allow;
+    /// when the pool cannot hold the new size the block is left as it was.
+    static func reallocate(_ payload: UnsafeMutableRawPointer, to bytes: Int) -> Reallocation {
+        let held = lock.lock()
+        defer { if held { lock.unlock() } }
+        let block = Block(payload: payload)
+        guard isInUseLocked(block) else { return .notABlock }
+        guard let size = Block.size(forRequest: bytes), size <= capacity else { return .outOfMemory }
+        if resizeInPlaceLocked(block, to: size) { return .done(payload) }
+        guard let (moved, _) = allocateLocked(size: size, alignment: Block.alignment) else { return .outOfMemory }
         let keep = block.size < size ? block.size : size
         memcpy(moved, payload, keep - Block.headerSize)
         freeLocked(block)
-        return moved
+        return .done(moved)
+    }
+
+    /// Whether `block` is a block in use that the heap handed out: inside the
+    /// heap, tagged, and consistent with its neighbour. Checked before the
+    /// header is trusted, so a bad pointer never corrupts the heap.
+    private static func isInUseLocked(_ block: Block) -> Bool {
+        guard isAligned(block.address), block.address >= state.pointee.start, block.address < state.pointee.top,
+              block.hasInUseTag, block.size >= Block.minimumSize
+        else { return false }
+        let end = block.end
+        guard end <= state.pointee.top else { return false }
+        return end == state.pointee.top || block.next.previousInUse
+    }
+
+    @inline(__always)
+    private static func isAligned(_ address: UnsafeMutableRawPointer) -> Bool {
+        UInt(bitPattern: address) & UInt(Block.alignment - 1) == 0
     }
 
     // MARK: - Allocation
@@ -163,7 +197,9 @@ enum Heap {
     private static func freeLocked(_ freed: Block) {
         var block = freed
         var size = block.size
-        if !block.previousInUse {
+        let previousInUse = block.previousInUse
+        freed.erase()
+        if !previousInUse {
             let previous = Block(block.address - block.previousSize)
             bins.remove(previous)
             size += previous.size

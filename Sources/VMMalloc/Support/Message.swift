@@ -34,6 +34,24 @@ struct Message {
         }
     }
 
+    /// Appends an address as 0x followed by hexadecimal digits.
+    mutating func append(pointer: UnsafeRawPointer) {
+        append("0x")
+        var value = UInt(bitPattern: pointer)
+        var digits = InlineArray<16, UInt8>(repeating: 0)
+        var count = 0
+        repeat {
+            let digit = UInt8(truncatingIfNeeded: value & 15)
+            digits[count] = digit < 10 ? digit + 0x30 : digit - 10 + 0x61
+            value >>= 4
+            count += 1
+        } while value > 0
+        while count > 0 {
+            count -= 1
+            appendByte(digits[count])
+        }
+    }
+
     /// Appends a byte count in whole MiB, rounded down.
     mutating func append(mebibytes bytes: Int) {
         append(bytes >> 20)

@@ -1,0 +1,56 @@
+/*
+ * badfree.c - pointers the pool never handed out, or handed out and already
+ * freed, given to free, realloc and malloc_usable_size. Each call is refused
+ * with one line on stderr; the blocks around keep their contents and the
+ * heap keeps working.
+ */
+#include "poolcheck.h"
+#include <malloc.h>
+
+int main(void)
+{
+    char *a = malloc(100), *b = malloc(200), *c = malloc(300);
+    char *big = malloc(1 << 20);
+    CHECK(a && b && c && big);
+    memset(a, 1, 100);
+    memset(c, 3, 300);
+    memset(big, 0x41, 1 << 20);
+
+    free(b);
+    free(b);                       /* double free */
+    free(a + 16);                  /* interior pointer, 16-aligned */
+    free(c + 8);                   /* interior pointer, misaligned */
+    errno = 0;
+    void *r = realloc(a + 32, 50); /* realloc of an interior pointer */
+    printf("realloc_result=%s errno_einval=%d\n", r ? "non-null" : "null", errno == EINVAL);
+    printf("usable_bad=%zu\n", malloc_usable_size(c + 48));
+    /* A fake header written inside user data, as a stray pointer would find it. */
+    size_t *fake = (size_t *)(big + 4096);
+    fake[0] = 0;
+    fake[1] = 64 | 1 | 2;
+    free(big + 4096 + 16);
+
+    for (int i = 0; i < 100; i++) CHECKF(a[i] == 1, "a[%d] changed", i);
+    for (int i = 0; i < 300; i++) CHECKF(c[i] == 3, "c[%d] changed", i);
+    for (int i = 0; i < (1 << 20); i++)
+        if (i < 4096 || i >= 4096 + 16) CHECKF(big[i] == 0x41, "big[%d] changed", i);
+
+    /* The heap still works: allocate, check, free many blocks. */
+    for (int round = 0; round < 3; round++) {
+        void *blocks[2000];
+        for (int i = 0; i < 2000; i++) {
+            blocks[i] = malloc((size_t)(i % 700) + 1);
+            CHECK(blocks[i] != NULL);
+            fill_pattern(blocks[i], (size_t)(i % 700) + 1, (unsigned)i);
+        }
+        for (int i = 0; i < 2000; i++) {
+            CHECKF(check_pattern(blocks[i], (size_t)(i % 700) + 1, (unsigned)i), "block %d corrupted", i);
+            free(blocks[i]);
+        }
+    }
+    free(a);
+    free(c);
+    free(big);
+    puts("OK badfree");
+    return 0;
+}
