@@ -81,14 +81,15 @@ struct FreeBins {
     }
 
     private func firstNonEmpty(after index: Int) -> Int? {
-        var word = (index + 1) >> 6
-        guard word < Self.count / 64 else { return nil }
-        var bits = map[word] & (~0 << UInt64((index + 1) & 63))
-        while true {
-            if bits != 0 { return word * 64 + bits.trailingZeroBitCount }
+        let first = index + 1
+        guard first < Self.count else { return nil }
+        var word = first >> 6
+        var bits = map[word] & (~0 << UInt64(first & 63))
+        while bits == 0 {
             word += 1
             if word == Self.count / 64 { return nil }
             bits = map[word]
         }
+        return word * 64 + bits.trailingZeroBitCount
     }
 }

@@ -130,9 +130,25 @@ enum Heap {
         }
         let top = state.pointee.top
         let fresh = top >= state.pointee.untouched
+        if alignment <= Block.alignment {
+            guard let payload = carveFromTop(size: size) else { return nil }
+            return (payload, fresh)
+        }
         guard let payload = place(size: size, alignment: alignment, in: top, end: state.pointee.end, fromTop: true)
         else { return nil }
         return (payload, fresh)
+    }
+
+    /// The common case of `place`: an unaligned block from the front of the top.
+    @inline(__always)
+    private static func carveFromTop(size: Int) -> UnsafeMutableRawPointer? {
+        let block = Block(state.pointee.top)
+        let blockEnd = block.address + size
+        guard blockEnd <= state.pointee.end, Pool.reserve(block.address, blockEnd) else { return nil }
+        block.setHeader(size: size, inUse: true, previousInUse: true)
+        state.pointee.top = blockEnd
+        if blockEnd > state.pointee.untouched { state.pointee.untouched = blockEnd }
+        return block.payload
     }
 
     /// Carves a block of `size` bytes aligned to `alignment` out of the free

@@ -55,21 +55,22 @@ struct SpaceReservation {
 
     @inline(__always)
     private func isReserved(_ index: Int) -> Bool {
-        bitmap[index >> 6] & (1 << UInt64(index & 63)) != 0
+        bitmap[index &>> 6] & (1 &<< UInt64(index & 63)) != 0
     }
 
     /// Reserves the file space under pool offsets [from, to); false when the
     /// file system has no room for it.
+    /// (Mutating only so that callers work on the global in place, not on a copy.)
     @inline(__always)
-    func ensure(from: Int, to: Int) -> Bool {
-        let first = from >> granuleShift
-        let last = (to - 1) >> granuleShift
-        if isReserved(first) && isReserved(last) && last - first <= 1 { return true }
+    mutating func ensure(from: Int, to: Int) -> Bool {
+        let first = from &>> granuleShift
+        let last = (to &- 1) &>> granuleShift
+        if isReserved(first) && isReserved(last) && last &- first <= 1 { return true }
         return reserveSlow(first: first, last: last)
     }
 
     @inline(never)
-    private func reserveSlow(first: Int, last: Int) -> Bool {
+    private mutating func reserveSlow(first: Int, last: Int) -> Bool {
         var index = first
         while index <= last {
             if isReserved(index) {
