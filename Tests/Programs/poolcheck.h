@@ -238,16 +238,22 @@ PC_FN int pool_dir_entries(void)
     return n;
 }
 
-/* Size in bytes of the file behind the pool mapping holding p. */
-PC_FN long long pool_file_size(const void *p)
+/* stat(2) of the file behind the pool mapping holding p. */
+PC_FN struct stat pool_file_stat(const void *p)
 {
-    struct pc_mapping m = pool_mapping_of(p, "pool_file_size");
+    struct pc_mapping m = pool_mapping_of(p, "pool_file_stat");
     char link[128];
     struct stat st;
     snprintf(link, sizeof link, "/proc/self/map_files/%lx-%lx",
              (unsigned long)m.start, (unsigned long)m.end);
     if (stat(link, &st) != 0) FAIL("stat %s: %s", link, strerror(errno));
-    return (long long)st.st_size;
+    return st;
+}
+
+/* Size in bytes of the file behind the pool mapping holding p. */
+PC_FN long long pool_file_size(const void *p)
+{
+    return (long long)pool_file_stat(p).st_size;
 }
 
 /* Fills a block with a pattern derived from seed; check_pattern verifies. */

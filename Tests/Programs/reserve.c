@@ -10,15 +10,10 @@
  */
 #include "poolcheck.h"
 
+/* KiB of file system space the pool file holds. */
 static long long allocated_kib(const void *p)
 {
-    struct pc_mapping m = pool_mapping_of(p, "allocated_kib");
-    char link[128];
-    struct stat st;
-    snprintf(link, sizeof link, "/proc/self/map_files/%lx-%lx",
-             (unsigned long)m.start, (unsigned long)m.end);
-    if (stat(link, &st) != 0) FAIL("stat %s: %s", link, strerror(errno));
-    return (long long)st.st_blocks * 512 / 1024;
+    return (long long)pool_file_stat(p).st_blocks * 512 / 1024;
 }
 
 int main(int argc, char **argv)
