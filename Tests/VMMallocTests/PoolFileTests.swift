@@ -47,6 +47,40 @@ struct PoolFileTests {
         #expect(r.result.stdout.value(of: "allocated") == "\(48 << 20)", "\(r.result)")
     }
 
+    @Test("a program killed by SIGKILL gives the pool's space back to the file system and leaves no file",
+          .enabled(if: Mounts.available, "needs root and mount(8) to mount a tmpfs of its own; NOT CHECKED"))
+    func killedProgramFreesSpace() throws {
+        let exe = try Programs.build("hold.c")
+        let work = TempDir.work("hold")
+        defer { work.remove() }
+        try Mounts.withTmpfs(options: "size=128m") { dir in
+            func freeBytes() -> Int {
+                var info = statvfs()
+                return statvfs(dir, &info) == 0 ? Int(info.f_bavail) * Int(info.f_frsize) : -1
+            }
+            let before = freeBytes()
+            let ready = work.file("ready")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: exe)
+            process.arguments = [ready, "48"]
+            process.environment = try poolEnvironment(dir: dir, size: "96M")
+            try process.run()
+            let deadline = Date().addingTimeInterval(60)
+            while !FileManager.default.fileExists(atPath: ready) && process.isRunning && Date() < deadline {
+                usleep(20_000)
+            }
+            let holding = freeBytes()
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let after = freeBytes()
+            #expect(FileManager.default.fileExists(atPath: ready), "the program never got its 48 MiB")
+            #expect(before - holding >= 48 << 20, "while running, the pool held only \(before - holding) bytes of the file system")
+            #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+            #expect(after == before, "after kill -9 the file system has \(after) bytes free, \(before) before")
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: dir)) == [], "files left behind")
+        }
+    }
+
     @Test("on hugetlbfs the pool is rounded up to whole huge pages and works",
           .enabled(if: HugePages.available, "needs root, mount(8) and 2 MiB huge pages the kernel can reserve; NOT CHECKED"))
     func hugetlbfs() throws {
