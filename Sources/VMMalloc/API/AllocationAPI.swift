@@ -17,23 +17,30 @@ private func invalidArgument() -> UnsafeMutableRawPointer? {
     return nil
 }
 
+/// Every allocation: from the pool, or NULL with ENOMEM when it is full.
+@inline(__always)
+private func allocate(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+    guard Pool.ensureCreated() else {
+        return ForeignPointers.allocate(size, alignment: alignment, zeroed: zeroed) ?? outOfMemory()
+    }
+    return Heap.allocate(size, alignment: alignment, zeroed: zeroed) ?? outOfMemory()
+}
+
 @_cdecl("vmm_initialize")
 func vmmInitialize() {
-    Pool.ensureCreated()
+    _ = Pool.ensureCreated()
 }
 
 @_cdecl("vmm_malloc")
 func vmmMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
-    Pool.ensureCreated()
-    return Heap.allocate(size, alignment: Block.alignment, zeroed: false) ?? outOfMemory()
+    allocate(size, alignment: Block.alignment, zeroed: false)
 }
 
 @_cdecl("vmm_calloc")
 func vmmCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    Pool.ensureCreated()
     let (bytes, overflow) = UInt(bitPattern: count).multipliedReportingOverflow(by: UInt(bitPattern: size))
     guard !overflow, bytes <= UInt(Int.max) else { return outOfMemory() }
-    return Heap.allocate(Int(bytes), alignment: Block.alignment, zeroed: true) ?? outOfMemory()
+    return allocate(Int(bytes), alignment: Block.alignment, zeroed: true)
 }
 
 /// Says, in one line, that a call got a pointer the pool never handed out
@@ -89,9 +96,7 @@ func vmmMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int {
 
 /// An allocation aligned to `alignment`, a power of two.
 private func allocateAligned(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    Pool.ensureCreated()
-    let effective = alignment < Block.alignment ? Block.alignment : alignment
-    return Heap.allocate(size, alignment: effective, zeroed: false) ?? outOfMemory()
+    allocate(size, alignment: alignment < Block.alignment ? Block.alignment : alignment, zeroed: false)
 }
 
 private func isPowerOfTwo(_ value: Int) -> Bool {

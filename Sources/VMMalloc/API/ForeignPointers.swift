@@ -8,6 +8,17 @@ enum ForeignPointers {
     /// libc's malloc_usable_size, looked up on first use.
     private static let usableSizeFunction = Atomic<UInt>(0)
 
+    /// A block from the system allocator, for the calls the pool cannot serve
+    /// while it is being created; nil where there is none.
+    static func allocate(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+        #if os(Linux)
+        if alignment > 16 { return __libc_memalign(alignment, size) }
+        return zeroed ? __libc_calloc(1, size) : __libc_malloc(size)
+        #else
+        return nil
+        #endif
+    }
+
     static func free(_ pointer: UnsafeMutableRawPointer) {
         #if os(Linux)
         __libc_free(pointer)

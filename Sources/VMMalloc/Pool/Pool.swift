@@ -35,23 +35,34 @@ enum Pool {
         UInt(bitPattern: pointer) &- start < length
     }
 
-    /// Makes sure the pool exists; cheap once it does.
+    /// The thread creating the pool, while it does.
+    private static let creator = Atomic<UInt>(0)
+
+    /// Makes sure the pool exists; cheap once it does. False only for a call
+    /// made by the creating thread itself while it creates the pool (another
+    /// preloaded library's wrapper of a system call the creation makes, that
+    /// allocates): such a call is served by the system allocator instead.
     @inline(__always)
-    static func ensureCreated() {
-        if state.load(ordering: .acquiring) != ready { createOrWait() }
+    static func ensureCreated() -> Bool {
+        if state.load(ordering: .acquiring) == ready { return true }
+        return createOrWait()
     }
 
     @inline(never)
-    static func createOrWait() {
+    private static func createOrWait() -> Bool {
         if state.compareExchange(expected: notCreated, desired: creating, ordering: .acquiring).exchanged {
+            creator.store(Platform.currentThread, ordering: .relaxed)
             let savedErrno = vmm_errno()
             create()
             vmm_set_errno(savedErrno)
             state.store(ready, ordering: .releasing)
+            creator.store(0, ordering: .relaxed)
             ForkSupport.install(mode: configuration.forkMode)
-            return
+            return true
         }
+        if creator.load(ordering: .relaxed) == Platform.currentThread { return false }
         while state.load(ordering: .acquiring) != ready { Platform.yieldToOS() }
+        return true
     }
 
     /// Creates the file and the mapping, or stops the process with one line

@@ -93,6 +93,9 @@ static inline void *vmm_next_symbol(const char *name) {
 
 #if defined(__linux__)
 // glibc's own allocator, for pointers that did not come from the pool.
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_memalign(size_t alignment, size_t size);
 extern void __libc_free(void *ptr);
 extern void *__libc_realloc(void *ptr, size_t size);
 #endif
