@@ -20,3 +20,24 @@ struct PreloadTests {
         #expect(pool.entries() == [], "files left behind")
     }
 }
+
+@Suite("File systems without O_TMPFILE")
+struct NoTmpfileTests {
+    @Test("where O_TMPFILE is refused the pool is a mkstemp file unlinked at once: invisible, and gone after the run")
+    func mkstempFallback() throws {
+        let refuser = try Programs.build("notmpfile.c", shared: true)
+        let exe = try Programs.build("hello.c")
+        let pool = TempDir.pool()
+        defer { pool.remove() }
+        let env = try poolEnvironment(dir: pool.path, size: "64M",
+                                      extra: ["LD_PRELOAD": "\(try Library.path()) \(refuser)"])
+        let r = try run(exe, environment: env, timeout: 60)
+        #expect(r.exitStatus == 0, "\(r)")
+        #expect(r.stdout.contains("hello from the pool"), "\(r)")
+        #expect(r.stdout.value(of: "pool_dir_entries") == "0", "the pool file was visible while the program ran\n\(r)")
+        let mapping = r.stdout.value(of: "mapping") ?? ""
+        #expect(mapping.hasPrefix("rw-s \(pool.path)/") && mapping.hasSuffix(" (deleted)") && !mapping.contains("/#"),
+                "expected a shared mapping of an unlinked named file in the pool directory, got '\(mapping)'\n\(r)")
+        #expect(pool.entries() == [], "files left behind")
+    }
+}
