@@ -20,6 +20,16 @@ struct PoolFileTests {
                 "after touching 100 MiB the pool holds \(used) KiB; expected 100-120 MiB\n\(r.result)")
     }
 
+    @Test("calloc of pool memory never handed out is not cleared again: 256 MiB of it does not become resident")
+    func freshCallocStaysUntouched() throws {
+        let exe = try Programs.build("calloc_fresh.c")
+        let r = try runInPool(exe, size: "512M")
+        expectClean(r)
+        #expect(r.result.stdout.contains("OK calloc_fresh"), "\(r.result)")
+        let growth = Int(r.result.stdout.value(of: "fresh_rss_growth_kib") ?? "") ?? -1
+        #expect((0...(16 << 10)).contains(growth), "calloc(256 MiB) of fresh pool memory grew RSS by \(growth) KiB\n\(r.result)")
+    }
+
     @Test("a file system that fills up after start: malloc gives ENOMEM, never SIGBUS, and recovers after free",
           .enabled(if: Mounts.available, "needs root and mount(8) to mount a small tmpfs; NOT CHECKED"))
     func fullFileSystem() throws {

@@ -54,8 +54,13 @@ enum Heap {
         guard let size = Block.size(forRequest: bytes), size <= capacity, alignment <= capacity else { return nil }
         let held = lock.lock()
         defer { if held { lock.unlock() } }
-        guard let (payload, fresh) = allocateLocked(size: size, alignment: alignment) else { return nil }
-        if zeroed && !fresh { memset(payload, 0, Block(payload: payload).size - Block.headerSize) }
+        guard let (payload, dirtyEnd) = allocateLocked(size: size, alignment: alignment) else { return nil }
+        if zeroed {
+            // Only what lies below the untouched part can hold old data.
+            let end = Block(payload: payload).end
+            let clearEnd = dirtyEnd < end ? dirtyEnd : end
+            if clearEnd > payload { memset(payload, 0, clearEnd - payload) }
+        }
         return payload
     }
 
@@ -120,23 +125,24 @@ enum Heap {
 
     // MARK: - Allocation
 
-    /// Places a block of `size` bytes; also says whether its payload is fresh (zero).
-    private static func allocateLocked(size: Int, alignment: Int) -> (UnsafeMutableRawPointer, Bool)? {
+    /// Places a block of `size` bytes; also says where memory that may hold
+    /// old data ends (from there on the block is untouched, so zero).
+    private static func allocateLocked(size: Int, alignment: Int) -> (UnsafeMutableRawPointer, UnsafeMutableRawPointer)? {
         // An aligned request needs room to slide to the boundary, and for a free block before it.
         let slack = alignment > Block.alignment ? alignment + Block.minimumSize : 0
         if let block = bins.find(atLeast: size + slack),
            let payload = place(size: size, alignment: alignment, in: block.address, end: block.end, fromTop: false) {
-            return (payload, false)
+            return (payload, block.end)
         }
         let top = state.pointee.top
-        let fresh = top >= state.pointee.untouched
+        let dirtyEnd = state.pointee.untouched
         if alignment <= Block.alignment {
             guard let payload = carveFromTop(size: size) else { return nil }
-            return (payload, fresh)
+            return (payload, dirtyEnd)
         }
         guard let payload = place(size: size, alignment: alignment, in: top, end: state.pointee.end, fromTop: true)
         else { return nil }
-        return (payload, fresh)
+        return (payload, dirtyEnd)
     }
 
     /// The common case of `place`: an unaligned block from the front of the top.
