@@ -131,6 +131,31 @@ static void case_realloc(void)
 }
 
 /* posix_memalign: bad alignments give EINVAL and leave *memptr alone. */
+/* realloc grows in place where the neighbour allows: into the untouched
+ * rest of the pool, and into a freed neighbour; shrinking never moves. */
+static void case_realloc_in_place(void)
+{
+    char *a = malloc(1000);
+    CHECK(a != NULL);
+    memset(a, 7, 1000);
+    char *grown = realloc(a, 8u << 20);
+    CHECKF(grown == a, "the last block did not grow in place (%p -> %p)", (void *)a, (void *)grown);
+    for (int i = 0; i < 1000; i++) CHECKF(grown[i] == 7, "byte %d lost", i);
+
+    char *c = malloc(4096), *d = malloc(100000), *e = malloc(16);
+    CHECK(c && d && e);
+    memset(c, 9, 4096);
+    free(d);
+    char *c2 = realloc(c, 50000);
+    CHECKF(c2 == c, "the block did not grow into its freed neighbour (%p -> %p)", (void *)c, (void *)c2);
+    for (int i = 0; i < 4096; i++) CHECKF(c2[i] == 9, "byte %d lost", i);
+    char *c3 = realloc(c2, 100);
+    CHECKF(c3 == c2, "shrinking moved the block");
+    free(c3);
+    free(e);
+    free(grown);
+}
+
 static void case_posix_memalign_einval(void)
 {
     static const size_t bad[] = {0, 1, 2, 3, 4, sizeof(void *) + 4, 24, 48, 100, 4097, (size_t)-1};
@@ -408,6 +433,7 @@ int main(int argc, char **argv)
         {"malloc0", case_malloc0},
         {"calloc", case_calloc},
         {"realloc", case_realloc},
+        {"realloc_in_place", case_realloc_in_place},
         {"posix_memalign_einval", case_posix_memalign_einval},
         {"alignments", case_alignments},
         {"memalign_huge", case_memalign_huge},
