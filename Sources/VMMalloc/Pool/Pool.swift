@@ -74,6 +74,7 @@ enum Pool {
         case .failure(let error): fail(error)
         }
         configuration = config
+        keepDirectory()
 
         let fd: Int32
         switch Platform.createUnnamedFile(in: config.directory) {
@@ -113,6 +114,19 @@ enum Pool {
         Heap.create(metadata: mapping, blocks: mapping + heapOffset, end: mapping + size)
         start = UInt(bitPattern: mapping)
         length = UInt(size)
+    }
+
+    /// A copy of VMMALLOC_POOL_DIR, for the copies of the pool made at fork
+    /// long after start, whatever the program did to its environment since.
+    nonisolated(unsafe) private static var directoryCopy = StackBuffer()
+
+    private static func keepDirectory() {
+        let length = strlen(configuration.directory)
+        guard length < StackBuffer.capacity else { return }
+        configuration.directory = directoryCopy.withBytes { bytes in
+            memcpy(bytes.baseAddress!, configuration.directory, length + 1)
+            return UnsafePointer(bytes.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
     }
 
     private static func fail(_ error: ConfigurationError, closing fd: Int32 = -1) -> Never {
