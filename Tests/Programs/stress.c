@@ -69,6 +69,7 @@ static struct block *new_block(unsigned *x, unsigned seed)
 {
     size_t size = random_size(x);
     struct block *b;
+    errno = 4242;  /* a successful call leaves errno alone, also under contention */
     switch (seed % 4) {
     case 0: b = calloc(1, sizeof *b + size); break;
     case 1: {
@@ -80,6 +81,7 @@ static struct block *new_block(unsigned *x, unsigned seed)
     default: b = malloc(sizeof *b + size); break;
     }
     if (!b) FAIL("allocation of %zu bytes failed: %s", sizeof *b + size, strerror(errno));
+    if (errno != 4242) FAIL("a successful allocation changed errno to %d", errno);
     if (((uintptr_t)b & 15) != 0) FAIL("block %p is not 16-byte aligned", (void *)b);
     if (!in_pool_fast(b)) check_in_pool(b, "stress block");
     b->size = size;
@@ -143,7 +145,9 @@ static void *worker(void *arg)
                 got = r;
                 ops++;
             }
+            errno = 4242;
             free(got);
+            if (errno != 4242) FAIL("free changed errno to %d", errno);
             ops++;
         }
         /* sometimes release a local block */

@@ -1,3 +1,5 @@
+import VMMallocShim
+
 /// Which granules of the pool file have their space reserved.
 ///
 /// The pool file is sparse. Before the heap hands out (or writes metadata
@@ -71,6 +73,9 @@ struct SpaceReservation {
 
     @inline(never)
     private mutating func reserveSlow(first: Int, last: Int) -> Bool {
+        // fstat and madvise may set errno; a call that succeeds must leave it alone.
+        let savedErrno = vmm_errno()
+        defer { vmm_set_errno(savedErrno) }
         var index = first
         while index <= last {
             if isReserved(index) {

@@ -37,17 +37,25 @@ struct Mutex {
                 return true
             }
         }
+        // The futex call sets errno (EAGAIN, EINTR); a successful malloc must not.
+        let savedErrno = vmm_errno()
         while word.pointee.exchange(Self.contended, ordering: .acquiring) != Self.unlocked {
             vmm_futex_wait(futexAddress, Self.contended)
         }
+        vmm_set_errno(savedErrno)
         return true
     }
 
     @inline(__always)
     func unlock() {
-        if word.pointee.exchange(Self.unlocked, ordering: .releasing) == Self.contended {
-            vmm_futex_wake_one(futexAddress)
-        }
+        if word.pointee.exchange(Self.unlocked, ordering: .releasing) == Self.contended { wake() }
+    }
+
+    @inline(never)
+    private func wake() {
+        let savedErrno = vmm_errno()
+        vmm_futex_wake_one(futexAddress)
+        vmm_set_errno(savedErrno)
     }
 
     /// Forgets every holder: for the only thread of a child after fork.
