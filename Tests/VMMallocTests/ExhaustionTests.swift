@@ -23,3 +23,19 @@ struct ExhaustionTests {
         #expect(r.result.stdout.contains("OK"), "\(r.result)")
     }
 }
+
+@Suite("Random call sequences")
+struct FuzzTests {
+    @Test("every allocation call in random order, contents checked throughout; small pools run out often and recover",
+          arguments: [("1", "16M"), ("2", "16M"), ("3", "256M")])
+    func randomSequences(seed: String, size: String) throws {
+        let exe = try Programs.build("fuzz.c")
+        let r = try runInPool(exe, [seed, "200000"], size: size, timeout: 300)
+        expectClean(r, "fuzz seed \(seed) in \(size):")
+        let ok = r.result.stdout.lines(startingWith: "OK fuzz ").first ?? ""
+        #expect(ok.hasPrefix("OK fuzz ops=200000"), "\(r.result)")
+        if size == "16M" {
+            #expect(!ok.hasSuffix("failures=0"), "a 16 MiB pool never ran out, so exhaustion was not exercised\n\(r.result)")
+        }
+    }
+}
