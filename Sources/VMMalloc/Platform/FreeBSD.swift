@@ -12,15 +12,8 @@ extension Platform {
 
     static var currentThread: UInt { UInt(bitPattern: pthread_self()) }
 
-    static func fileSystem(of fd: Int32) -> FileSystem {
-        var info = statfs()
-        guard fstatfs(fd, &info) == 0 else { return FileSystem(kind: .other, pageSize: pageSize) }
-        let isTmpfs = withUnsafeBytes(of: &info.f_fstypename) { name in
-            name.count >= 6 && name[0] == 0x74 && name[1] == 0x6d && name[2] == 0x70
-                && name[3] == 0x66 && name[4] == 0x73 && name[5] == 0
-        }
-        return FileSystem(kind: isTmpfs ? .tmpfs : .other, pageSize: pageSize)
-    }
+    /// The page size of the file open as `fd` (FreeBSD has no hugetlbfs).
+    static func pageSize(ofFile fd: Int32) -> Int { pageSize }
 
     /// Opens an unnamed temporary file in `directory`: mkstemp, then unlink.
     static func createUnnamedFile(in directory: UnsafePointer<CChar>) -> Result<Int32, Errno> {

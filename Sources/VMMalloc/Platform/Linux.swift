@@ -14,18 +14,13 @@ extension Platform {
     /// The calling thread, as a number that is never 0.
     static var currentThread: UInt { pthread_self() }
 
-    /// The kind of file system the pool lives on, and its page size.
-    static func fileSystem(of fd: Int32) -> FileSystem {
+    /// The page size of the file open as `fd`: the huge page size on hugetlbfs.
+    static func pageSize(ofFile fd: Int32) -> Int {
         var info = statfs()
-        guard fstatfs(fd, &info) == 0 else { return FileSystem(kind: .other, pageSize: pageSize) }
-        switch UInt(bitPattern: Int(info.f_type)) & 0xffff_ffff {
-        case UInt(HUGETLBFS_MAGIC):
-            return FileSystem(kind: .hugetlbfs, pageSize: Int(info.f_bsize))
-        case UInt(TMPFS_MAGIC):
-            return FileSystem(kind: .tmpfs, pageSize: pageSize)
-        default:
-            return FileSystem(kind: .other, pageSize: pageSize)
+        if fstatfs(fd, &info) == 0 && UInt(bitPattern: Int(info.f_type)) & 0xffff_ffff == UInt(HUGETLBFS_MAGIC) {
+            return Int(info.f_bsize)
         }
+        return pageSize
     }
 
     /// Opens an unnamed temporary file in `directory`: O_TMPFILE, or where the

@@ -12,8 +12,6 @@ enum Platform {
         var rawValue: Int32
 
         static var current: Errno { Errno(rawValue: vmm_errno()) }
-        static let noMemory = Errno(rawValue: ENOMEM)
-        static let invalidArgument = Errno(rawValue: EINVAL)
         static let noSpace = Errno(rawValue: ENOSPC)
         static let fileTooLarge = Errno(rawValue: EFBIG)
         static let interrupted = Errno(rawValue: EINTR)
@@ -36,21 +34,6 @@ enum Platform {
             }
             done += n
         }
-    }
-
-    /// Writes `count` bytes at `offset` of `fd`, retrying short writes.
-    static func writeFully(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int, at offset: Int) -> Errno? {
-        var done = 0
-        while done < count {
-            let n = pwrite(fd, bytes + done, count - done, off_t(offset + done))
-            if n < 0 {
-                if Errno.current == .interrupted { continue }
-                return .current
-            }
-            if n == 0 { return .noSpace }
-            done += n
-        }
-        return nil
     }
 
     static func close(_ fd: Int32) { _ = VMMallocShim.close(fd) }
@@ -135,4 +118,22 @@ enum Platform {
     static func yieldToOS() { _ = sched_yield() }
 
     static func abort() -> Never { VMMallocShim.abort() }
+
+    /// mkstemp in `directory`, then unlink, so that nobody sees the file.
+    static func createNamedThenUnlink(in directory: UnsafePointer<CChar>) -> Result<Int32, Errno> {
+        let suffix: StaticString = "/.vmmalloc.XXXXXX"
+        let length = strlen(directory)
+        guard length + suffix.utf8CodeUnitCount < Int(PATH_MAX) else { return .failure(Errno(rawValue: ENAMETOOLONG)) }
+        var template = StackBuffer()
+        return template.withBytes { buffer in
+            memcpy(buffer.baseAddress!, directory, length)
+            memcpy(buffer.baseAddress! + length, suffix.utf8Start, suffix.utf8CodeUnitCount)
+            buffer[length + suffix.utf8CodeUnitCount] = 0
+            let path = buffer.baseAddress!.assumingMemoryBound(to: CChar.self)
+            let fd = mkostemp(path, O_CLOEXEC)
+            guard fd >= 0 else { return .failure(.current) }
+            _ = unlink(path)
+            return .success(fd)
+        }
+    }
 }

@@ -21,7 +21,6 @@ enum Pool {
     nonisolated(unsafe) private(set) static var configuration = Configuration(
         directory: UnsafePointer(bitPattern: 1).unsafelyUnwrapped, poolSize: 0,
         poolSizeText: UnsafePointer(bitPattern: 1).unsafelyUnwrapped, forkMode: .default)
-    nonisolated(unsafe) private(set) static var fileSystem = FileSystem(kind: .other, pageSize: 4096)
     /// The file behind the mapping (a new one in a child of fork mode 2 or 3).
     nonisolated(unsafe) static var fd: Int32 = -1
     /// Whether the mapping is still shared with the file (false after fork mode 1).
@@ -81,9 +80,8 @@ enum Pool {
         case .success(let value): fd = value
         case .failure(let error): fail(.cannotCreateFile(directory: config.directory, error))
         }
-        let fs = Platform.fileSystem(of: fd)
-        fileSystem = fs
-        let pageMask = fs.pageSize - 1
+        let filePageSize = Platform.pageSize(ofFile: fd)
+        let pageMask = filePageSize - 1
         guard config.poolSize <= Int.max - pageMask else { fail(.sizeTooLarge(config.poolSizeText), closing: fd) }
         let size = (config.poolSize + pageMask) & ~pageMask
 
@@ -96,7 +94,7 @@ enum Pool {
         if let error = Platform.setFileSize(fd, size) {
             fail(.cannotSizeFile(directory: config.directory, error), closing: fd)
         }
-        let granule = SpaceReservation.granule(forPageSize: fs.pageSize)
+        let granule = SpaceReservation.granule(forPageSize: filePageSize)
         guard let mapping = Platform.mapAligned(fd, length: size, alignment: granule) else {
             fail(.cannotMap(size: config.poolSizeText, .current), closing: fd)
         }
