@@ -28,11 +28,4 @@ int open(const char *path, int flags, ...)
     return fd;
 }
 
-int open64(const char *path, int flags, ...)
-{
-    va_list args;
-    va_start(args, flags);
-    int fd = open_without_tmpfile(path, flags, args);
-    va_end(args);
-    return fd;
-}
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
