@@ -11,7 +11,7 @@ enum ForkSupport {
     private static let forkingThread = Atomic<UInt>(0)
     nonisolated(unsafe) private static var lockHeld = false
     /// The child's copy of the pool file, between prepare and the child handler.
-    nonisolated(unsafe) private static var copyFd: Int32 = -1
+    nonisolated(unsafe) private static var copy = BackingFile()
 
     /// Whether the calling thread is the one forking (it already holds the lock).
     static var isForkingThread: Bool {
@@ -50,9 +50,9 @@ enum ForkSupport {
     }
 
     private static func parentResumes() {
-        if copyFd >= 0 {
-            Platform.close(copyFd)
-            copyFd = -1
+        if copy.fd >= 0 {
+            copy.close()
+            copy = BackingFile()
         }
         forkingThread.store(0, ordering: .relaxed)
         if lockHeld { Heap.lock.unlock() }
@@ -61,18 +61,15 @@ enum ForkSupport {
     private static func childStarts() {
         let savedErrno = vmm_errno()
         defer { vmm_set_errno(savedErrno) }
-        if copyFd >= 0 {
-            if !Platform.remap(Pool.base, length: Int(Pool.length), fd: copyFd, shared: true) {
+        if copy.fd >= 0 {
+            if !Platform.remap(Pool.base, length: Int(Pool.length), fd: copy.fd, shared: true) {
                 var line = Message("libvmmalloc: cannot map the child's copy of the pool: ")
                 line.append(Platform.Errno.current)
                 fatal(&line)
             }
-            Platform.close(Pool.fd)
-            Pool.fd = copyFd
-            Pool.reservation.fd = copyFd
-            Pool.reservation.file = Platform.identity(of: copyFd) ?? Platform.FileIdentity()
-            Pool.isShared = true
-            copyFd = -1
+            if Pool.file.isStillOpen { Pool.file.close() }
+            Pool.file = copy
+            copy = BackingFile()
         }
         forkingThread.store(0, ordering: .relaxed)
         Heap.lock.reset()
@@ -80,60 +77,56 @@ enum ForkSupport {
 
     /// Mode 1: from now on parent and child write to private copies of the pages.
     private static func makePrivate() {
-        guard Pool.isShared else { return }
-        guard Platform.identity(of: Pool.fd) == Pool.reservation.file else {
+        guard Pool.file.isShared else { return }
+        guard Pool.file.isStillOpen else {
             var line = Message("libvmmalloc: the program closed the pool's file descriptor ")
-            line.append(Int(Pool.fd))
+            line.append(Int(Pool.file.fd))
             line.append(", so the pool cannot be remapped private for fork (VMMALLOC_FORK=1 or 3)")
             fatal(&line)
         }
-        guard Platform.remap(Pool.base, length: Int(Pool.length), fd: Pool.fd, shared: false) else {
+        guard Platform.remap(Pool.base, length: Int(Pool.length), fd: Pool.file.fd, shared: false) else {
             var line = Message("libvmmalloc: cannot remap the pool private for fork: ")
             line.append(Platform.Errno.current)
             fatal(&line)
         }
-        Pool.isShared = false
-        Pool.reservation.fd = -1
+        Pool.file.isShared = false
     }
 
     /// Modes 2 and 3: a new unnamed file holding the pool as it is now, with
     /// the same space reserved. The caller holds the heap lock.
     private static func copyPool() -> Result<Void, Platform.Errno> {
         let length = Int(Pool.length)
-        if let limit = Platform.fileSizeLimit, limit < length { return .failure(.fileTooLarge) }
-        let fd: Int32
-        switch Platform.createUnnamedFile(in: Pool.configuration.directory) {
-        case .success(let value): fd = value
+        let file: BackingFile
+        switch BackingFile.open(in: Pool.configuration.directory) {
+        case .success(let value): file = value
         case .failure(let error): return .failure(error)
         }
-        if let free = Platform.freeSpace(fd), free < Pool.reservation.reservedBytes {
-            Platform.close(fd)
-            return .failure(.noSpace)
+        if let failure = file.setSize(length, roomNeeded: Pool.reservation.reservedBytes) {
+            file.close()
+            return .failure(failure.errno)
         }
-        if let error = Platform.setFileSize(fd, length) {
-            Platform.close(fd)
-            return .failure(error)
-        }
-        guard let copy = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), copy != Platform.mapFailed else {
+        guard let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, file.fd, 0),
+              mapping != Platform.mapFailed
+        else {
             let error = Platform.Errno.current
-            Platform.close(fd)
+            file.close()
             return .failure(error)
         }
         var failure: Platform.Errno?
         _ = Pool.reservation.forEachReservedRun { start, end in
-            if let error = Platform.reserveSpace(fd, offset: start, length: end - start) {
+            if let error = Platform.reserveSpace(file.fd, offset: start, length: end - start) {
                 failure = error
                 return false
             }
-            memcpy(copy + start, Pool.base + start, end - start)
+            memcpy(mapping + start, Pool.base + start, end - start)
             return true
         }
-        _ = munmap(copy, length)
+        _ = munmap(mapping, length)
         if let failure {
-            Platform.close(fd)
+            file.close()
             return .failure(failure)
         }
-        copyFd = fd
+        copy = file
         return .success(())
     }
 }

@@ -22,9 +22,7 @@ enum Pool {
         directory: UnsafePointer(bitPattern: 1).unsafelyUnwrapped, poolSize: 0,
         poolSizeText: UnsafePointer(bitPattern: 1).unsafelyUnwrapped, forkMode: .default)
     /// The file behind the mapping (a new one in a child of fork mode 2 or 3).
-    nonisolated(unsafe) static var fd: Int32 = -1
-    /// Whether the mapping is still shared with the file (false after fork mode 1).
-    nonisolated(unsafe) static var isShared = true
+    nonisolated(unsafe) static var file = BackingFile()
 
     static var base: UnsafeMutableRawPointer { UnsafeMutableRawPointer(bitPattern: start).unsafelyUnwrapped }
 
@@ -75,40 +73,38 @@ enum Pool {
         configuration = config
         keepDirectory()
 
-        let fd: Int32
-        switch Platform.createUnnamedFile(in: config.directory) {
-        case .success(let value): fd = value
+        let file: BackingFile
+        switch BackingFile.open(in: config.directory) {
+        case .success(let value): file = value
         case .failure(let error): fail(.cannotCreateFile(directory: config.directory, error))
         }
-        let filePageSize = Platform.pageSize(ofFile: fd)
+        let filePageSize = file.pageSize
         let pageMask = filePageSize - 1
-        guard config.poolSize <= Int.max - pageMask else { fail(.sizeTooLarge(config.poolSizeText), closing: fd) }
         let size = (config.poolSize + pageMask) & ~pageMask
-
-        if let limit = Platform.fileSizeLimit, limit < size {
-            fail(.overFileSizeLimit(size: config.poolSizeText, limit: limit), closing: fd)
-        }
-        if let free = Platform.freeSpace(fd), free < size {
-            fail(.noRoom(directory: config.directory, free: free, size: config.poolSizeText), closing: fd)
-        }
-        if let error = Platform.setFileSize(fd, size) {
-            fail(.cannotSizeFile(directory: config.directory, error), closing: fd)
+        switch file.setSize(size, roomNeeded: size) {
+        case nil: break
+        case .overFileSizeLimit(let limit)?:
+            fail(.overFileSizeLimit(size: config.poolSizeText, limit: limit), closing: file)
+        case .noRoom(let free)?:
+            fail(.noRoom(directory: config.directory, free: free, size: config.poolSizeText), closing: file)
+        case .cannotSize(let error)?:
+            fail(.cannotSizeFile(directory: config.directory, error), closing: file)
         }
         let granule = SpaceReservation.granule(forPageSize: filePageSize)
-        guard let mapping = Platform.mapAligned(fd, length: size, alignment: granule) else {
-            fail(.cannotMap(size: config.poolSizeText, .current), closing: fd)
+        guard let mapping = Platform.mapAligned(file.fd, length: size, alignment: granule) else {
+            fail(.cannotMap(size: config.poolSizeText, .current), closing: file)
         }
 
         let bitmapOffset = Heap.metadataSize
         let heapOffset = (bitmapOffset + SpaceReservation.bitmapBytes(poolSize: size, granule: granule) + 4095) & ~4095
-        reservation = SpaceReservation(pool: mapping, bitmap: mapping + bitmapOffset, granule: granule, poolSize: size,
-                                       fd: fd, file: Platform.identity(of: fd) ?? Platform.FileIdentity())
-        guard heapOffset < size, Platform.reserveSpace(fd, offset: 0, length: heapOffset) == nil,
+        Pool.file = file
+        reservation = SpaceReservation(pool: mapping, bitmap: mapping + bitmapOffset, granule: granule, poolSize: size)
+        // The bitmap must have its space before the first bit is set in it.
+        guard heapOffset < size, file.reserve(offset: 0, length: heapOffset, mapping: mapping),
               reservation.ensure(from: 0, to: heapOffset)
         else {
-            fail(.noRoom(directory: config.directory, free: Platform.freeSpace(fd) ?? 0, size: config.poolSizeText), closing: fd)
+            fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
         }
-        Pool.fd = fd
         Heap.create(metadata: mapping, blocks: mapping + heapOffset, end: mapping + size)
         start = UInt(bitPattern: mapping)
         length = UInt(size)
@@ -127,8 +123,8 @@ enum Pool {
         }
     }
 
-    private static func fail(_ error: ConfigurationError, closing fd: Int32 = -1) -> Never {
-        if fd >= 0 { Platform.close(fd) }
+    private static func fail(_ error: ConfigurationError, closing file: BackingFile = BackingFile()) -> Never {
+        if file.fd >= 0 { file.close() }
         var line = Message("libvmmalloc: ")
         error.render(into: &line)
         fatal(&line)

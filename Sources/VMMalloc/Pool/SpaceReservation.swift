@@ -8,11 +8,7 @@ import VMMallocShim
 /// it. A full file system then shows up as ENOMEM from malloc instead of a
 /// SIGBUS on a later store, and a huge pool costs nothing until it is used.
 /// Granules once reserved stay reserved; the bitmap lives in the pool.
-///
-/// A program may close descriptors it did not open (daemons close them all).
-/// The file is checked to still be ours before each fallocate, so space is
-/// never added to a file the program opened since; without the descriptor,
-/// the range is faulted in for writing instead, which reserves it just as well.
+/// (How a run of granules is reserved is the backing file's business.)
 struct SpaceReservation {
     /// The reservation granule for a file system of the given page size.
     static func granule(forPageSize pageSize: Int) -> Int {
@@ -30,23 +26,15 @@ struct SpaceReservation {
     private var poolAddress: UInt = 0
     private var granuleShift = 21
     private var poolSize = 0
-    /// The file behind the pool; -1 once the pool is a private mapping, whose
-    /// pages come from memory and need no file space.
-    var fd: Int32 = -1
-    /// The file `fd` must still refer to.
-    var file = Platform.FileIdentity()
 
     /// An empty reservation, before the pool exists.
     init() {}
 
-    init(pool: UnsafeMutableRawPointer, bitmap: UnsafeMutableRawPointer, granule: Int, poolSize: Int,
-         fd: Int32, file: Platform.FileIdentity) {
+    init(pool: UnsafeMutableRawPointer, bitmap: UnsafeMutableRawPointer, granule: Int, poolSize: Int) {
         self.poolAddress = UInt(bitPattern: pool)
         self.bitmapAddress = UInt(bitPattern: bitmap)
-        self.file = file
         self.granuleShift = granule.trailingZeroBitCount
         self.poolSize = poolSize
-        self.fd = fd
     }
 
     private var bitmap: UnsafeMutablePointer<UInt64> {
@@ -84,10 +72,11 @@ struct SpaceReservation {
             }
             var end = index + 1
             while end <= last && !isReserved(end) { end += 1 }
-            if fd >= 0 {
-                let offset = index << granuleShift
-                let limit = end << granuleShift
-                if !reserve(offset: offset, length: (limit < poolSize ? limit : poolSize) - offset) { return false }
+            let offset = index << granuleShift
+            let limit = end << granuleShift
+            let mapping = UnsafeMutableRawPointer(bitPattern: poolAddress).unsafelyUnwrapped
+            if !Pool.file.reserve(offset: offset, length: (limit < poolSize ? limit : poolSize) - offset, mapping: mapping) {
+                return false
             }
             for marked in index..<end {
                 bitmap[marked >> 6] |= 1 << UInt64(marked & 63)
@@ -95,15 +84,6 @@ struct SpaceReservation {
             index = end
         }
         return true
-    }
-
-    /// Allocates the file space of one run of granules.
-    private func reserve(offset: Int, length: Int) -> Bool {
-        if Platform.identity(of: fd) == file {
-            return Platform.reserveSpace(fd, offset: offset, length: length) == nil
-        }
-        let address = UnsafeMutableRawPointer(bitPattern: poolAddress &+ UInt(offset)).unsafelyUnwrapped
-        return Platform.populateForWriting(address, length: length) == nil
     }
 
     /// Calls `body` with each run of reserved granules, as pool offsets [start, end).

@@ -1,0 +1,72 @@
+import VMMallocShim
+
+/// The unnamed file behind the pool: created in VMMALLOC_POOL_DIR, sized,
+/// never visible to anybody, and gone with the last descriptor and mapping.
+struct BackingFile {
+    /// The descriptor (a new file in a child of fork mode 2 or 3).
+    private(set) var fd: Int32 = -1
+    /// The file `fd` must still refer to: a program may close descriptors it
+    /// did not open, and reuse their numbers for files of its own.
+    private var identity = Platform.FileIdentity()
+    /// Whether the pool is still a shared mapping of the file (false once
+    /// fork mode 1 has made it private: its pages then come from memory).
+    var isShared = true
+
+    /// No file yet, before the pool exists.
+    init() {}
+
+    private init(fd: Int32) {
+        self.fd = fd
+        identity = Platform.identity(of: fd) ?? Platform.FileIdentity()
+    }
+
+    /// A new, empty, unnamed file in `directory`.
+    static func open(in directory: UnsafePointer<CChar>) -> Result<BackingFile, Platform.Errno> {
+        Platform.createUnnamedFile(in: directory).map { BackingFile(fd: $0) }
+    }
+
+    enum SizingFailure: Error {
+        case overFileSizeLimit(Int)
+        case noRoom(free: Int)
+        case cannotSize(Platform.Errno)
+
+        /// The errno value that says the same.
+        var errno: Platform.Errno {
+            switch self {
+            case .overFileSizeLimit: .fileTooLarge
+            case .noRoom: .noSpace
+            case .cannotSize(let error): error
+            }
+        }
+    }
+
+    /// Gives the (sparse) file its size, after checking it against the file
+    /// size limit and that the file system has `roomNeeded` bytes free.
+    func setSize(_ size: Int, roomNeeded: Int) -> SizingFailure? {
+        if let limit = Platform.fileSizeLimit, limit < size { return .overFileSizeLimit(limit) }
+        if let free = freeSpace, free < roomNeeded { return .noRoom(free: free) }
+        if let error = Platform.setFileSize(fd, size) { return .cannotSize(error) }
+        return nil
+    }
+
+    /// The page size of the file: the huge page size on hugetlbfs.
+    var pageSize: Int { Platform.pageSize(ofFile: fd) }
+
+    /// Whether `fd` still refers to the pool's file.
+    var isStillOpen: Bool { Platform.identity(of: fd) == identity }
+
+    /// Allocates the file's space under [offset, offset+length) of the
+    /// mapping at `mapping`. Without the descriptor, the range is faulted in
+    /// for writing instead, which allocates it just as well. Nothing to do
+    /// once the pool is private.
+    func reserve(offset: Int, length: Int, mapping: UnsafeMutableRawPointer) -> Bool {
+        guard isShared else { return true }
+        if isStillOpen { return Platform.reserveSpace(fd, offset: offset, length: length) == nil }
+        return Platform.populateForWriting(mapping + offset, length: length) == nil
+    }
+
+    /// Bytes free on the file's file system.
+    var freeSpace: Int? { Platform.freeSpace(fd) }
+
+    func close() { Platform.close(fd) }
+}
