@@ -3,7 +3,9 @@
  * daemons do, then opens a file of its own (which takes the number the pool's
  * descriptor had) and allocates a lot. The library must not add space to that
  * file, and must keep serving allocations from the pool.
+ * With a second argument "fork", it then forks, and the child allocates too.
  */
+#include <sys/wait.h>
 #include "poolcheck.h"
 
 int main(int argc, char **argv)
@@ -28,6 +30,18 @@ int main(int argc, char **argv)
     CHECK(fstat(fd, &st) == 0);
     printf("victim_size=%lld\n", (long long)st.st_size);
     printf("allocated=%zu\n", total);
+    if (argc > 2 && strcmp(argv[2], "fork") == 0) {
+        fflush(stdout);
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            char *q = malloc(1 << 20);
+            _exit(q != NULL && in_pool(q) ? 0 : 3);
+        }
+        int status;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        printf("child_status=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
     close(fd);
     unlink(path);
     return 0;

@@ -91,6 +91,23 @@ struct PoolFileTests {
         }
     }
 
+    @Test("after the program closed the pool's descriptor, fork in mode 1 stops with a message; mode 2 copies the pool")
+    func closedDescriptorThenFork() throws {
+        let exe = try Programs.build("closefds.c")
+        let work = TempDir.work("closefds-fork")
+        defer { work.remove() }
+        let one = try runInPool(exe, [work.file("victim1"), "fork"], size: "128M", fork: "1")
+        #expect(one.result.signal == SIGABRT, "\(one.result)")
+        #expect(one.result.stderrLines == [
+            "libvmmalloc: the program closed the pool's file descriptor 3, so the pool cannot be remapped private for fork (VMMALLOC_FORK=1 or 3)",
+        ], "\(one.result)")
+        #expect(one.result.stdout.value(of: "victim_size") == "0", "\(one.result)")
+        let two = try runInPool(exe, [work.file("victim2"), "fork"], size: "128M", fork: "2")
+        expectClean(two)
+        #expect(two.result.stdout.value(of: "child_status") == "0", "\(two.result)")
+        #expect(two.result.stdout.value(of: "victim_size") == "0", "\(two.result)")
+    }
+
     @Test("on hugetlbfs the pool is rounded up to whole huge pages and works",
           .enabled(if: HugePages.available, "needs root, mount(8) and 2 MiB huge pages the kernel can reserve; NOT CHECKED"))
     func hugetlbfs() throws {
