@@ -229,6 +229,12 @@ enum Library {
     /// Path of libvmmalloc.so; throws (with the build log) if it could not be built.
     static func path() throws -> String { try built.get() }
 
+    /// The same library built by plain `swift build` (the debug configuration:
+    /// unoptimised), which must work as well.
+    private static let builtUnoptimized: Result<String, HarnessError> = build(configuration: "debug")
+
+    static func unoptimizedPath() throws -> String { try builtUnoptimized.get() }
+
     private static func buildOnce() -> Result<String, HarnessError> {
         if let given = ProcessInfo.processInfo.environment["VMMALLOC_TEST_LIBRARY"], !given.isEmpty {
             let absolute = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
@@ -237,11 +243,15 @@ enum Library {
             }
             return .success(absolute)
         }
+        return build(configuration: "release")
+    }
+
+    private static func build(configuration: String) -> Result<String, HarnessError> {
         guard let swift = which("swift") else {
             return .failure(HarnessError("cannot build libvmmalloc: `swift` is not on PATH"))
         }
         // A scratch path of its own: `swift test` holds the lock on .build.
-        let args = ["build", "-c", "release", "--product", "vmmalloc", "--scratch-path", Paths.scratch]
+        let args = ["build", "-c", configuration, "--product", "vmmalloc", "--scratch-path", Paths.scratch]
         let result: RunResult
         do {
             result = try run(swift, args, environment: ProcessInfo.processInfo.environment.filter { $0.key != "LD_PRELOAD" },
@@ -252,7 +262,7 @@ enum Library {
         guard result.succeeded else {
             return .failure(HarnessError("BUILDING libvmmalloc FAILED; every test needs it.\n\(result)"))
         }
-        let lib = Paths.scratch + "/release/libvmmalloc.so"
+        let lib = Paths.scratch + "/\(configuration)/libvmmalloc.so"
         guard FileManager.default.fileExists(atPath: lib) else {
             return .failure(HarnessError("swift build succeeded but \(lib) does not exist.\n\(result)"))
         }

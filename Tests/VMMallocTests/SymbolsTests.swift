@@ -9,9 +9,9 @@ struct SymbolsTests {
         "memalign", "valloc", "pvalloc", "malloc_usable_size",
     ]
 
-    @Test("nm -D --defined-only lists exactly the malloc API")
-    func exportedSymbols() throws {
-        let lib = try Library.path()
+    @Test("nm -D --defined-only lists exactly the malloc API (optimised and unoptimised builds)", arguments: [true, false])
+    func exportedSymbols(optimized: Bool) throws {
+        let lib = try optimized ? Library.path() : Library.unoptimizedPath()
         let r = try runChecked(try tool("nm"), ["-D", "--defined-only", lib])
         var names: [String] = []
         for line in r.stdout.split(separator: "\n") {
@@ -48,9 +48,10 @@ struct SymbolsTests {
         "malloc@plt", "calloc@plt", "realloc@plt", "posix_memalign@plt", "aligned_alloc@plt", "memalign@plt",
     ]
 
-    @Test("nothing reachable from the API or the constructor calls an allocator (no recursion into malloc)")
-    func noAllocationReachable() throws {
-        let lib = try Library.path()
+    @Test("nothing reachable from the API or the constructor calls an allocator (optimised and unoptimised builds)",
+          arguments: [true, false])
+    func noAllocationReachable(optimized: Bool) throws {
+        let lib = try optimized ? Library.path() : Library.unoptimizedPath()
         let r = try runChecked(try tool("objdump"), ["-d", "--no-show-raw-insn", lib])
         // The call graph: every function's direct calls, jumps and address references.
         var edges: [String: Set<String>] = [:]
@@ -83,5 +84,19 @@ struct SymbolsTests {
             while let previous = cameFrom[path.last!] { path.append(previous) }
             Issue.record("\(bad) is reachable: \(path.reversed().joined(separator: " -> "))")
         }
+    }
+
+    @Test("the unoptimised build (plain `swift build`) runs real programs from the pool too")
+    func unoptimizedBuildWorks() throws {
+        let lib = try Library.unoptimizedPath()
+        let exe = try Programs.build("hello.c")
+        let pool = TempDir.pool()
+        defer { pool.remove() }
+        let r = try run(exe, environment: try poolEnvironment(dir: pool.path, size: "64M", library: lib), timeout: 120)
+        #expect(r.exitStatus == 0 && r.stdout.contains("hello from the pool"), "\(r)")
+        let sort = try run(try tool("sort"), ["-r", Paths.package + "/README.md"],
+                           environment: try poolEnvironment(dir: pool.path, size: "64M", library: lib), timeout: 120)
+        let expected = try run(try tool("sort"), ["-r", Paths.package + "/README.md"], timeout: 120)
+        #expect(sort.exitStatus == 0 && sort.stdout == expected.stdout && !sort.stdout.isEmpty, "\(sort)")
     }
 }
