@@ -16,6 +16,7 @@ enum Platform {
         static let fileTooLarge = Errno(rawValue: EFBIG)
         static let interrupted = Errno(rawValue: EINTR)
         static let unsupported = Errno(rawValue: EOPNOTSUPP)
+        static let invalidArgument = Errno(rawValue: EINVAL)
     }
 
     /// What mmap returns on failure.

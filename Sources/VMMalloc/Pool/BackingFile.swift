@@ -56,13 +56,25 @@ struct BackingFile {
     var isStillOpen: Bool { Platform.identity(of: fd) == identity }
 
     /// Allocates the file's space under [offset, offset+length) of the
-    /// mapping at `mapping`. Without the descriptor, the range is faulted in
-    /// for writing instead, which allocates it just as well. Nothing to do
+    /// mapping at `mapping`; false when the file system is full. Without the
+    /// descriptor, or where the file system cannot preallocate (ZFS and other
+    /// copy-on-write file systems), the range is faulted in for writing
+    /// instead, which allocates it just as well; where that is not possible
+    /// either, there is nothing more to do than go on. Nothing to do at all
     /// once the pool is private.
     func reserve(offset: Int, length: Int, mapping: UnsafeMutableRawPointer) -> Bool {
         guard isShared else { return true }
-        if isStillOpen { return Platform.reserveSpace(fd, offset: offset, length: length) == nil }
-        return Platform.populateForWriting(mapping + offset, length: length) == nil
+        if isStillOpen {
+            switch Platform.reserveSpace(fd, offset: offset, length: length) {
+            case nil: return true
+            case let error? where error == .unsupported || error == .invalidArgument: break
+            case _?: return false
+            }
+        }
+        switch Platform.populateForWriting(mapping + offset, length: length) {
+        case nil: return true
+        case let error?: return error == .unsupported || error == .invalidArgument
+        }
     }
 
     /// Bytes free on the file's file system.
