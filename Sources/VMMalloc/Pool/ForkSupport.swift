@@ -28,6 +28,7 @@ enum ForkSupport {
             { ForkSupport.childStarts() })
     }
 
+    /// Before fork, in the forking thread: hold the heap still and ready the pool for two processes.
     private static func prepare() {
         let savedErrno = vmm_errno()
         defer { vmm_set_errno(savedErrno) }
@@ -49,6 +50,7 @@ enum ForkSupport {
         }
     }
 
+    /// After fork, in the parent: drop the child's copy and let the heap go.
     private static func parentResumes() {
         if copy.fd >= 0 {
             copy.close()
@@ -58,6 +60,7 @@ enum ForkSupport {
         if lockHeld { Heap.lock.unlock() }
     }
 
+    /// After fork, in the child (one thread): switch to its own copy if it has one; the lock is free.
     private static func childStarts() {
         let savedErrno = vmm_errno()
         defer { vmm_set_errno(savedErrno) }
