@@ -9,6 +9,9 @@
 
 #define VMM_EXPORT __attribute__((visibility("default")))
 
+__thread void *vmm_tls_heap = NULL;
+
+
 VMM_EXPORT void *malloc(size_t size) { return vmm_malloc(size); }
 VMM_EXPORT void *calloc(size_t count, size_t size) { return vmm_calloc(count, size); }
 VMM_EXPORT void *realloc(void *ptr, size_t size) { return vmm_realloc(ptr, size); }

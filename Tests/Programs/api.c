@@ -131,26 +131,37 @@ static void case_realloc(void)
 }
 
 /* posix_memalign: bad alignments give EINVAL and leave *memptr alone. */
-/* realloc grows in place where the neighbour allows: into the untouched
- * rest of the pool, and into a freed neighbour; shrinking never moves. */
+/* realloc grows a large block in place: into the free space behind it, and
+ * into a freed neighbour; shrinking a large block never moves it. A small
+ * block that grows moves to the size of its new class, contents and all. */
 static void case_realloc_in_place(void)
 {
-    char *a = malloc(1000);
+    char *a = malloc(1u << 20);
     CHECK(a != NULL);
-    memset(a, 7, 1000);
+    memset(a, 7, 1u << 20);
     char *grown = realloc(a, 8u << 20);
     CHECKF(grown == a, "the last block did not grow in place (%p -> %p)", (void *)a, (void *)grown);
-    for (int i = 0; i < 1000; i++) CHECKF(grown[i] == 7, "byte %d lost", i);
+    for (size_t i = 0; i < (1u << 20); i += 4099) CHECKF(grown[i] == 7, "byte %zu lost", i);
 
-    char *c = malloc(4096), *d = malloc(100000), *e = malloc(16);
+    char *c = malloc(256u << 10), *d = malloc(1u << 20), *e = malloc(256u << 10);
     CHECK(c && d && e);
-    memset(c, 9, 4096);
+    memset(c, 9, 256u << 10);
     free(d);
-    char *c2 = realloc(c, 50000);
+    char *c2 = realloc(c, 1u << 20);
     CHECKF(c2 == c, "the block did not grow into its freed neighbour (%p -> %p)", (void *)c, (void *)c2);
-    for (int i = 0; i < 4096; i++) CHECKF(c2[i] == 9, "byte %d lost", i);
-    char *c3 = realloc(c2, 100);
+    for (size_t i = 0; i < (256u << 10); i += 4099) CHECKF(c2[i] == 9, "byte %zu lost", i);
+    char *c3 = realloc(c2, 200u << 10);
     CHECKF(c3 == c2, "shrinking moved the block");
+    for (size_t i = 0; i < (200u << 10); i += 4099) CHECKF(c3[i] == 9, "byte %zu lost after shrinking", i);
+
+    char *s = malloc(100);
+    CHECK(s != NULL);
+    memset(s, 5, 100);
+    char *s2 = realloc(s, 5000);
+    CHECK(s2 != NULL);
+    for (int i = 0; i < 100; i++) CHECKF(s2[i] == 5, "small block byte %d lost", i);
+    CHECKF(malloc_usable_size(s2) >= 5000, "grown small block is only %zu bytes", malloc_usable_size(s2));
+    free(s2);
     free(c3);
     free(e);
     free(grown);

@@ -8,7 +8,7 @@ struct ApiTests {
         ("malloc0", "16M"),            // malloc(0) unique, freeable; 2M malloc(0)/free pairs fit
         ("calloc", "64M"),             // zeroed, also after dirtied memory was freed
         ("realloc", "16M"),            // NULL = malloc, 0 = free+NULL, contents kept
-        ("realloc_in_place", "64M"),   // grows into the top and into a freed neighbour
+        ("realloc_in_place", "64M"),   // large blocks grow into free space and into a freed neighbour
         ("posix_memalign_einval", "16M"),
         ("alignments", "256M"),        // every power of two 8 .. 64 MiB, three functions
         ("aligned_alloc_einval", "16M"),

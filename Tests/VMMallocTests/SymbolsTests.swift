@@ -14,12 +14,17 @@ struct SymbolsTests {
         let lib = try optimized ? Library.path() : Library.unoptimizedPath()
         let r = try runChecked(try tool("nm"), ["-D", "--defined-only", lib])
         var names: [String] = []
+        var local: [String] = []
         for line in r.stdout.split(separator: "\n") {
-            // "<address> <type> <name>[@version]"
+            // "<address> <type> <name>[@version]"; a lower-case type is a local symbol, which nothing can bind to.
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard let last = fields.last, fields.count >= 2 else { continue }
-            names.append(String(last.split(separator: "@", maxSplits: 1)[0]))
+            guard let last = fields.last, fields.count >= 3 else { continue }
+            let name = String(last.split(separator: "@", maxSplits: 1)[0])
+            if fields[fields.count - 2].first?.isLowercase == true { local.append(name) } else { names.append(name) }
         }
+        // The thread's heap slot (initial-exec TLS) appears as a local symbol for its relocation.
+        #expect(local.allSatisfy { $0 == "vmm_tls_heap" }, "local dynamic symbols: \(local)")
+        #expect(!(names + local).contains { $0.hasPrefix("swift_") || $0.hasPrefix("$e") })
         let exported = Set(names)
         #expect(names.count == exported.count, "a symbol is listed twice: \(names.sorted())")
         #expect(exported == Self.api,

@@ -20,6 +20,15 @@ private func invalidArgument() -> UnsafeMutableRawPointer? {
 /// Every allocation: from the pool, or NULL with ENOMEM when it is full.
 @inline(__always)
 private func allocate(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+    if alignment <= 16, let pointer = Heap.allocateFast(size) {
+        if zeroed { memset(pointer, 0, size) }
+        return pointer
+    }
+    return allocateSlow(size, alignment: alignment, zeroed: zeroed)
+}
+
+@inline(never)
+private func allocateSlow(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
     guard Pool.ensureCreated() else {
         return ForeignPointers.allocate(size, alignment: alignment, zeroed: zeroed) ?? outOfMemory()
     }
@@ -33,14 +42,14 @@ func vmmInitialize() {
 
 @_cdecl("vmm_malloc")
 func vmmMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
-    allocate(size, alignment: Block.alignment, zeroed: false)
+    allocate(size, alignment: 16, zeroed: false)
 }
 
 @_cdecl("vmm_calloc")
 func vmmCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     let (bytes, overflow) = UInt(bitPattern: count).multipliedReportingOverflow(by: UInt(bitPattern: size))
     guard !overflow, bytes <= UInt(Int.max) else { return outOfMemory() }
-    return allocate(Int(bytes), alignment: Block.alignment, zeroed: true)
+    return allocate(Int(bytes), alignment: 16, zeroed: true)
 }
 
 /// Says, in one line, that a call got a pointer the pool never handed out
@@ -96,7 +105,7 @@ func vmmMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int {
 
 /// An allocation aligned to `alignment`, a power of two.
 private func allocateAligned(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    allocate(size, alignment: alignment < Block.alignment ? Block.alignment : alignment, zeroed: false)
+    allocate(size, alignment: alignment < 16 ? 16 : alignment, zeroed: false)
 }
 
 private func isPowerOfTwo(_ value: Int) -> Bool {

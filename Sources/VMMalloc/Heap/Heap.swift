@@ -1,87 +1,239 @@
+import Synchronization
 import VMMallocShim
 
 /// The heap inside the pool, behind a narrow interface: allocate, free,
-/// usable size, reallocate. One lock guards it.
+/// usable size, reallocate.
 ///
-/// Blocks carry boundary tags (see `Block`) and are coalesced on free; free
-/// blocks wait in size bins (see `FreeBins`); what has never been handed out
-/// is the top, carved from the front. Every block handed out has its file
-/// space reserved first, and the top of memory never written since the pool
-/// was created is known to be zero, so calloc skips clearing it.
+/// - Small blocks (up to 128 KiB, see `SizeClass`) come from pages of one
+///   size class owned by the calling thread's heap (`ThreadHeap`): no lock,
+///   no atomic read-modify-write, no header in front of a block. A pointer
+///   finds its page through the slice tables (`Slices`) in O(1).
+/// - Large blocks are spans of 64 KiB slices from the pool-wide `Extents`.
+/// - Every byte handed out has its file space reserved first; space that has
+///   stayed free for a while goes back to the file system; calloc does not
+///   clear what is known to be zero.
 enum Heap {
-    /// The heap's state, kept at the start of the pool.
-    private struct State {
-        var lockWord: UInt32
-        /// The first block.
-        var start: UnsafeMutableRawPointer
-        /// Start of the top: everything from here to `end` is one free run.
-        var top: UnsafeMutableRawPointer
-        var end: UnsafeMutableRawPointer
-        /// Nothing at or above this address has been written since creation.
-        var untouched: UnsafeMutableRawPointer
+    /// Bytes of heap state at the start of the pool (the slice tables come later, see `create`).
+    static let headerSize = (Extents.storageSize + 63) & ~63 + HeapRegistry.storageSize
+
+    /// Lays out an empty heap: state at the pool start, slice tables from pool
+    /// offset `tables` on, then blocks up to slice `slices`.
+    static func create(tables: Int, slices: Int) -> Bool {
+        let base = Pool.base
+        FreeBlock.secret = Pool.start ^ 0x9e37_79b9_7f4a_7c15
+        guard Slices.create(tables: tables, slices: slices) else { return false }
+        HeapRegistry.create(at: base + ((Extents.storageSize + 63) & ~63))
+        return Extents.create(at: base)
     }
 
-    private static let stateSize = 64
-    /// Bytes of pool metadata the heap needs at the pool start.
-    static let metadataSize = stateSize + FreeBins.storageSize
+    // MARK: - Allocation
 
-    /// Where `State` lies; the bins follow it. A plain integer, so that the
-    /// global needs no lazy initialisation on the hot path.
-    nonisolated(unsafe) private static var stateAddress: UInt = 0
-
-    private static var state: UnsafeMutablePointer<State> {
-        UnsafeMutablePointer(bitPattern: stateAddress).unsafelyUnwrapped
+    /// The fast path: a small block from the calling thread's current page,
+    /// or nil when the slow path must run.
+    @inline(__always)
+    static func allocateFast(_ size: Int) -> UnsafeMutableRawPointer? {
+        guard let current = vmm_current_heap(), UInt(bitPattern: size) <= UInt(SizeClass.largestSize) else { return nil }
+        let page = ThreadHeap(current).currentPage(SizeClass.of(size))
+        guard page.pointee.free != 0 else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: ThreadHeap.pop(page))
     }
 
-    private static var bins: FreeBins { FreeBins(storage: UnsafeMutableRawPointer(state) + stateSize) }
-
-    static var lock: Mutex { Mutex(at: UnsafeMutableRawPointer(state)) }
-
-    /// Lays out an empty heap: metadata at `metadata`, blocks in [blocks, end).
-    static func create(metadata: UnsafeMutableRawPointer, blocks: UnsafeMutableRawPointer, end: UnsafeMutableRawPointer) {
-        stateAddress = UInt(bitPattern: metadata)
-        state.initialize(to: State(lockWord: 0, start: blocks, top: blocks, end: end, untouched: blocks))
-    }
-
-    /// The largest request the heap could ever serve.
-    static var capacity: Int { state.pointee.end - UnsafeMutableRawPointer(state) }
-
-    // MARK: - The interface
-
-    /// A block of at least `bytes` bytes aligned to `alignment` (a power of two),
-    /// zero-filled if asked; nil when the pool cannot hold it.
-    static func allocate(_ bytes: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
-        guard let size = Block.size(forRequest: bytes), size <= capacity, alignment <= capacity else { return nil }
-        let held = lock.lock()
-        defer { if held { lock.unlock() } }
-        guard let (payload, dirtyEnd) = allocateLocked(size: size, alignment: alignment) else { return nil }
-        if zeroed {
-            // Only what lies below the untouched part can hold old data.
-            let end = Block(payload: payload).end
-            let clearEnd = dirtyEnd < end ? dirtyEnd : end
-            if clearEnd > payload { memset(payload, 0, clearEnd - payload) }
+    /// Any allocation (the pool exists): nil when the pool cannot hold it.
+    static func allocate(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+        // A size_t beyond Int.max can never fit.
+        guard size >= 0 else { return nil }
+        var sizeClass = 0
+        if size <= SizeClass.largestSize {
+            if alignment <= 16 {
+                sizeClass = SizeClass.of(size)
+            } else if alignment <= Slices.size, let aligned = SizeClass.aligned(size, alignment) {
+                sizeClass = aligned
+            }
         }
-        return payload
+        guard sizeClass != 0 else { return allocateLarge(size, alignment: alignment, zeroed: zeroed) }
+        guard let block = allocateSmall(sizeClass) else { return nil }
+        let pointer = UnsafeMutableRawPointer(bitPattern: block).unsafelyUnwrapped
+        if zeroed { memset(pointer, 0, size) }
+        return pointer
     }
 
-    /// Returns a block to the heap; false (and nothing done) when `payload`
-    /// is not a block in use: a double free or a pointer the heap never gave.
-    static func free(_ payload: UnsafeMutableRawPointer) -> Bool {
+    private static func allocateSmall(_ sizeClass: Int) -> UInt? {
+        guard let heap = HeapRegistry.heapOfThisThread() else { return HeapRegistry.allocateOrphan(sizeClass) }
+        let page = heap.currentPage(sizeClass)
+        if page.pointee.free != 0 { return ThreadHeap.pop(page) }
+        return heap.allocate(sizeClass)
+    }
+
+    private static func allocateLarge(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+        guard size <= Int(Pool.length), alignment <= Int(Pool.length) else { return nil }
+        let slices = (size + Slices.size - 1) >> Slices.shift
+        let lock = Extents.lock
         let held = lock.lock()
-        defer { if held { lock.unlock() } }
-        let block = Block(payload: payload)
-        guard isInUseLocked(block) else { return false }
-        freeLocked(block)
-        return true
+        guard let start = Extents.allocateLocked(slices == 0 ? 1 : slices,
+                                                 alignment: alignment > Slices.size ? alignment : Slices.size)
+        else {
+            if held { lock.unlock() }
+            return nil
+        }
+        let page = Slices.page(start)
+        page.pointee.requested = UInt(size)
+        page.pointee.heap = 0
+        Slices.setTag(start, Slices.Tag.largeBlock)
+        Extents.purgeIfDueLocked(now: Platform.coarseMilliseconds)
+        if held { lock.unlock() }
+        let pointer = Slices.address(start)
+        // Which granules read as zeros must be known before they are marked written.
+        if zeroed { clearWritten(pointer, size) }
+        Pool.reservation.markWritten(from: Slices.offset(start), to: Slices.offset(start + slices))
+        return pointer
     }
 
-    /// Bytes the caller may use in the block at `payload`; nil when it is not a block in use.
-    static func usableSize(_ payload: UnsafeMutableRawPointer) -> Int? {
-        let block = Block(payload: payload)
-        guard isAligned(block.address), block.address >= state.pointee.start, block.address < state.pointee.end,
-              block.hasInUseTag
-        else { return nil }
-        return block.size - Block.headerSize
+    /// Clears the first `size` bytes at `pointer`, skipping the granules known to be zero.
+    private static func clearWritten(_ pointer: UnsafeMutableRawPointer, _ size: Int) {
+        let granule = Pool.reservation.granule
+        var from = Pool.offset(of: pointer)
+        let to = from + size
+        while from < to {
+            let granuleEnd = (from | (granule - 1)) + 1
+            let end = granuleEnd < to ? granuleEnd : to
+            if !Pool.reservation.isUnwritten(from: from, to: end) { memset(Pool.base + from, 0, end - from) }
+            from = end
+        }
+    }
+
+    // MARK: - Finding a block
+
+    private enum Found {
+        case small(UnsafeMutablePointer<Page>, UInt)
+        case large(Int)
+    }
+
+    /// What `pointer` (in the pool) is: the start of a small block carved from
+    /// a page, the start of a large block, or nothing we handed out.
+    private static func locate(_ pointer: UnsafeMutableRawPointer) -> Found? {
+        let index = Slices.index(of: pointer)
+        guard index >= Slices.first && index < Slices.end else { return nil }
+        let tag = Slices.tag(index)
+        if tag == Slices.Tag.largeBlock {
+            return pointer == Slices.address(index) ? .large(index) : nil
+        }
+        var start = index
+        if tag & Slices.Tag.pageInterior != 0 {
+            start = index - Int(tag & ~Slices.Tag.pageInterior)
+        } else if tag != Slices.Tag.smallPage {
+            return nil
+        }
+        let page = Slices.page(start)
+        let block = UInt(bitPattern: pointer)
+        let offset = block - UInt(bitPattern: Slices.address(start))
+        guard let blockIndex = page.blockIndex(atOffset: offset), blockIndex < UInt(page.pointee.carved) else { return nil }
+        return .small(page, block)
+    }
+
+    /// Whether `block`, which looks free, is on one of its page's free lists.
+    /// (Another thread may be changing the lists: every link is checked
+    /// before it is followed, and the walk is bounded.)
+    private static func isFree(_ page: UnsafeMutablePointer<Page>, _ block: UInt) -> Bool {
+        let start = UInt(bitPattern: Slices.address(Slices.index(of: page)))
+        let end = start + UInt(page.pointee.slices) << UInt(Slices.shift)
+        let limit = Int(page.pointee.capacity) + 1
+        func search(_ head: UInt) -> Bool {
+            var cursor = head
+            var steps = 0
+            while cursor != 0 && steps < limit {
+                if cursor == block { return true }
+                guard cursor >= start && cursor < end && cursor & 15 == 0 else { return false }
+                cursor = FreeBlock.next(cursor)
+                steps += 1
+            }
+            return false
+        }
+        return search(page.pointee.free) || search(page.pointee.localFree)
+            || search(page.remoteFree.pointee.load(ordering: .acquiring) & ~Page.RemoteState.mask)
+    }
+
+    // MARK: - Free
+
+    /// Returns a block to the heap; false (and nothing done) when `pointer` is
+    /// not a block in use: a double free or a pointer the heap never gave.
+    @inline(__always)
+    static func free(_ pointer: UnsafeMutableRawPointer) -> Bool {
+        let index = Slices.index(of: pointer)
+        if Slices.tag(index) == Slices.Tag.smallPage {
+            let page = Slices.page(index)
+            let block = UInt(bitPattern: pointer)
+            if let blockIndex = page.blockIndex(atOffset: block & UInt(Slices.size - 1)),
+               blockIndex < UInt(page.pointee.carved),
+               page.pointee.heap == UInt(bitPattern: vmm_current_heap()), page.pointee.flags == 0,
+               !FreeBlock.looksFree(block) {
+                FreeBlock.push(block, before: page.pointee.localFree)
+                page.pointee.localFree = block
+                page.pointee.used &-= 1
+                if page.pointee.used == 0 { ThreadHeap(page.pointee.heap).pageEmptied(page) }
+                return true
+            }
+        }
+        return freeSlow(pointer)
+    }
+
+    @inline(never)
+    private static func freeSlow(_ pointer: UnsafeMutableRawPointer) -> Bool {
+        switch locate(pointer) {
+        case nil:
+            return false
+        case .small(let page, let block):
+            if FreeBlock.looksFree(block) && isFree(page, block) { return false }
+            let heap = UInt(bitPattern: vmm_current_heap())
+            if page.pointee.heap == heap {
+                ThreadHeap(heap).freeLocalSlow(page, block)
+            } else {
+                freeRemote(page, block)
+            }
+            return true
+        case .large(let start):
+            let lock = Extents.lock
+            let held = lock.lock()
+            defer { if held { lock.unlock() } }
+            // Checked again under the lock: two threads may free the same block.
+            guard Slices.tag(start) == Slices.Tag.largeBlock else { return false }
+            let now = Platform.coarseMilliseconds
+            Extents.freeLocked(start, Int(Slices.page(start).pointee.slices), now: now)
+            Extents.purgeIfDueLocked(now: now)
+            return true
+        }
+    }
+
+    /// A free into another thread's page: pushed on the page's remote list;
+    /// the first one into a full page tells the owner.
+    private static func freeRemote(_ page: UnsafeMutablePointer<Page>, _ block: UInt) {
+        let remote = page.remoteFree
+        var old = remote.pointee.load(ordering: .relaxed)
+        while true {
+            FreeBlock.push(block, before: old & ~Page.RemoteState.mask)
+            let state = old & Page.RemoteState.mask
+            let desired = block | (state == Page.RemoteState.wantsNotice ? Page.RemoteState.noticed : state)
+            let (exchanged, seen) = remote.pointee.compareExchange(expected: old, desired: desired, ordering: .releasing)
+            if exchanged { break }
+            old = seen
+        }
+        if old & Page.RemoteState.mask == Page.RemoteState.wantsNotice {
+            ThreadHeap.notice(page, heap: page.pointee.heap)
+        }
+    }
+
+    // MARK: - Size and resize
+
+    /// Bytes the caller may use in the block at `pointer`; nil when it is not a block in use.
+    static func usableSize(_ pointer: UnsafeMutableRawPointer) -> Int? {
+        switch locate(pointer) {
+        case nil:
+            return nil
+        case .small(let page, let block):
+            if FreeBlock.looksFree(block) && isFree(page, block) { return nil }
+            return Int(page.pointee.blockSize)
+        case .large(let start):
+            return Int(Slices.page(start).pointee.slices) << Slices.shift
+        }
     }
 
     enum Reallocation {
@@ -90,200 +242,67 @@ enum Heap {
         case notABlock
     }
 
-    /// Resizes the block at `payload`, in place where the neighbours allow;
-    /// when the pool cannot hold the new size the block is left as it was.
-    static func reallocate(_ payload: UnsafeMutableRawPointer, to bytes: Int) -> Reallocation {
-        let held = lock.lock()
-        defer { if held { lock.unlock() } }
-        let block = Block(payload: payload)
-        guard isInUseLocked(block) else { return .notABlock }
-        guard let size = Block.size(forRequest: bytes), size <= capacity else { return .outOfMemory }
-        if resizeInPlaceLocked(block, to: size) { return .done(payload) }
-        guard let (moved, _) = allocateLocked(size: size, alignment: Block.alignment) else { return .outOfMemory }
-        let keep = block.size < size ? block.size : size
-        memcpy(moved, payload, keep - Block.headerSize)
-        freeLocked(block)
+    /// Resizes the block at `pointer`, in place where it can; when the pool
+    /// cannot hold the new size the block is left as it was.
+    static func reallocate(_ pointer: UnsafeMutableRawPointer, to size: Int) -> Reallocation {
+        var usable = 0
+        let size = size >= 0 ? size : Int.max
+        switch locate(pointer) {
+        case nil:
+            return .notABlock
+        case .small(let page, let block):
+            if FreeBlock.looksFree(block) && isFree(page, block) { return .notABlock }
+            usable = Int(page.pointee.blockSize)
+            if size <= usable && size >= usable / 2 { return .done(pointer) }
+        case .large(let start):
+            usable = Int(Slices.page(start).pointee.slices) << Slices.shift
+            if size > SizeClass.largestSize, let resized = resizeLarge(start, to: size) {
+                return resized ? .done(pointer) : .notABlock
+            }
+        }
+        var moved: UnsafeMutableRawPointer? = nil
+        if let fast = allocateFast(size) { moved = fast } else { moved = allocate(size, alignment: 16, zeroed: false) }
+        guard let moved else {
+            // A block that need not grow stays where it is when there is no room to move it.
+            return size <= usable ? .done(pointer) : .outOfMemory
+        }
+        memcpy(moved, pointer, usable < size ? usable : size)
+        _ = free(pointer)
         return .done(moved)
     }
 
-    /// Whether `block` is a block in use that the heap handed out: inside the
-    /// heap, tagged, and consistent with its neighbour. Checked before the
-    /// header is trusted, so a bad pointer never corrupts the heap.
-    private static func isInUseLocked(_ block: Block) -> Bool {
-        guard isAligned(block.address), block.address >= state.pointee.start, block.address < state.pointee.top,
-              block.hasInUseTag, block.size >= Block.minimumSize
-        else { return false }
-        let end = block.end
-        guard end <= state.pointee.top else { return false }
-        return end == state.pointee.top || block.next.previousInUse
-    }
-
-    @inline(__always)
-    private static func isAligned(_ address: UnsafeMutableRawPointer) -> Bool {
-        UInt(bitPattern: address) & UInt(Block.alignment - 1) == 0
-    }
-
-    // MARK: - Allocation
-
-    /// Places a block of `size` bytes; also says where memory that may hold
-    /// old data ends (from there on the block is untouched, so zero).
-    private static func allocateLocked(size: Int, alignment: Int) -> (UnsafeMutableRawPointer, UnsafeMutableRawPointer)? {
-        // An aligned request needs room to slide to the boundary, and for a free block before it.
-        let slack = alignment > Block.alignment ? alignment + Block.minimumSize : 0
-        if let block = bins.find(atLeast: size + slack),
-           let payload = place(size: size, alignment: alignment, in: block.address, end: block.end, fromTop: false) {
-            return (payload, block.end)
-        }
-        let top = state.pointee.top
-        let dirtyEnd = state.pointee.untouched
-        if alignment <= Block.alignment {
-            guard let payload = carveFromTop(size: size) else { return nil }
-            return (payload, dirtyEnd)
-        }
-        guard let payload = place(size: size, alignment: alignment, in: top, end: state.pointee.end, fromTop: true)
-        else { return nil }
-        return (payload, dirtyEnd)
-    }
-
-    /// The common case of `place`: an unaligned block from the front of the top.
-    @inline(__always)
-    private static func carveFromTop(size: Int) -> UnsafeMutableRawPointer? {
-        let block = Block(state.pointee.top)
-        let blockEnd = block.address + size
-        guard blockEnd <= state.pointee.end, Pool.reserve(block.address, blockEnd) else { return nil }
-        block.setHeader(size: size, inUse: true, previousInUse: true)
-        state.pointee.top = blockEnd
-        if blockEnd > state.pointee.untouched { state.pointee.untouched = blockEnd }
-        return block.payload
-    }
-
-    /// Carves a block of `size` bytes aligned to `alignment` out of the free
-    /// run [start, end) (a free block, or the top), reserving file space before
-    /// writing anything. Space in front of the block becomes a free block;
-    /// space behind it goes back to the bins or stays top.
-    private static func place(size: Int, alignment: Int, in start: UnsafeMutableRawPointer,
-                              end: UnsafeMutableRawPointer, fromTop: Bool) -> UnsafeMutableRawPointer? {
-        var payload = start + Block.headerSize
-        if alignment > Block.alignment {
-            payload = alignUp(payload, alignment)
-            while payload - Block.headerSize != start && payload - Block.headerSize - start < Block.minimumSize {
-                payload += alignment
-            }
-        }
-        let block = Block(payload: payload)
-        guard end - block.address >= size else { return nil }
-        var blockEnd = block.address + size
-        let leading = block.address - start
-        var trailing = end - blockEnd
-        if !fromTop && trailing < Block.minimumSize {
-            blockEnd = end
-            trailing = 0
-        }
-        guard Pool.reserve(block.address, blockEnd),
-              leading == 0 || Pool.reserve(start, start + Block.minimumSize),
-              fromTop || trailing == 0 || Pool.reserve(blockEnd, blockEnd + Block.minimumSize)
-        else { return nil }
-
-        if !fromTop { bins.remove(Block(start)) }
-        let previousInUse = fromTop || Block(start).previousInUse
-        if leading > 0 {
-            let gap = Block(start)
-            gap.setHeader(size: leading, inUse: false, previousInUse: previousInUse)
-            bins.insert(gap)
-            block.previousSize = leading
-        }
-        block.setHeader(size: blockEnd - block.address, inUse: true, previousInUse: leading == 0 && previousInUse)
-        if fromTop {
-            state.pointee.top = blockEnd
-            if blockEnd > state.pointee.untouched { state.pointee.untouched = blockEnd }
-        } else if trailing > 0 {
-            let rest = Block(blockEnd)
-            rest.setHeader(size: trailing, inUse: false, previousInUse: true)
-            rest.next.previousSize = trailing
-            bins.insert(rest)
-        } else {
-            block.next.setPreviousInUse(true)
-        }
-        return payload
-    }
-
-    @inline(__always)
-    private static func alignUp(_ address: UnsafeMutableRawPointer, _ alignment: Int) -> UnsafeMutableRawPointer {
-        let value = (UInt(bitPattern: address) + UInt(alignment) - 1) & ~(UInt(alignment) - 1)
-        return UnsafeMutableRawPointer(bitPattern: value).unsafelyUnwrapped
-    }
-
-    // MARK: - Free
-
-    /// Frees a block, merging it with free neighbours or into the top.
-    private static func freeLocked(_ freed: Block) {
-        var block = freed
-        var size = block.size
-        let previousInUse = block.previousInUse
-        freed.erase()
-        if !previousInUse {
-            let previous = Block(block.address - block.previousSize)
-            bins.remove(previous)
-            size += previous.size
-            block = previous
-        }
-        let next = Block(block.address + size)
-        if next.address == state.pointee.top {
-            state.pointee.top = block.address
-            return
-        }
-        if !next.isInUse {
-            bins.remove(next)
-            size += next.size
-        }
-        block.setHeader(size: size, inUse: false, previousInUse: true)
-        let after = block.next
-        after.previousSize = size
-        after.setPreviousInUse(false)
-        bins.insert(block)
-    }
-
-    // MARK: - Resize
-
-    /// Shrinks or grows `block` to `size` without moving it, if it can.
-    private static func resizeInPlaceLocked(_ block: Block, to size: Int) -> Bool {
-        let current = block.size
-        if size <= current {
-            if current - size >= Block.minimumSize {
-                block.resize(size)
-                let rest = Block(block.address + size)
-                rest.setHeader(size: current - size, inUse: true, previousInUse: true)
-                freeLocked(rest)
-            }
+    /// Shrinks or grows a large block in place: true when done, false when it
+    /// is no longer a large block (freed meanwhile), nil when it must move.
+    private static func resizeLarge(_ start: Int, to size: Int) -> Bool? {
+        guard size <= Int(Pool.length) else { return nil }
+        let wanted = (size + Slices.size - 1) >> Slices.shift
+        let lock = Extents.lock
+        let held = lock.lock()
+        defer { if held { lock.unlock() } }
+        guard Slices.tag(start) == Slices.Tag.largeBlock else { return false }
+        let page = Slices.page(start)
+        let slices = Int(page.pointee.slices)
+        if wanted == slices { return true }
+        if wanted < slices {
+            // Keep it unless it shrinks to less than half; then give back the tail.
+            if wanted * 2 > slices { return true }
+            page.pointee.slices = UInt32(wanted)
+            Extents.freeLocked(start + wanted, slices - wanted, now: Platform.coarseMilliseconds)
             return true
         }
-        let next = block.next
-        let growth = size - current
-        if next.address == state.pointee.top {
-            guard state.pointee.end - next.address >= growth, Pool.reserve(next.address, block.address + size)
-            else { return false }
-            block.resize(size)
-            state.pointee.top = block.address + size
-            if state.pointee.top > state.pointee.untouched { state.pointee.untouched = state.pointee.top }
-            return true
-        }
-        guard !next.isInUse, next.size >= growth else { return false }
-        let available = current + next.size
-        let keepsRest = available - size >= Block.minimumSize
-        guard Pool.reserve(next.address, block.address + size),
-              !keepsRest || Pool.reserve(block.address + size, block.address + size + Block.minimumSize)
-        else { return false }
-        bins.remove(next)
-        if keepsRest {
-            block.resize(size)
-            let rest = Block(block.address + size)
-            rest.setHeader(size: available - size, inUse: false, previousInUse: true)
-            rest.next.previousSize = available - size
-            bins.insert(rest)
-        } else {
-            block.resize(available)
-            block.next.setPreviousInUse(true)
-        }
+        guard Extents.growLocked(start, slices, to: wanted) else { return nil }
+        Pool.reservation.markWritten(from: Slices.offset(start + slices), to: Slices.offset(start + wanted))
+        page.pointee.requested = UInt(size)
         return true
     }
+
+    // MARK: - Fork
+
+    /// Holds the heap still across fork; false when the caller already did.
+    static func prepareFork() -> Bool { HeapRegistry.lockAll() }
+
+    static func parentAfterFork() { HeapRegistry.unlockAll() }
+
+    /// The child has one thread: the locks are free and the other threads' heaps are abandoned.
+    static func childAfterFork() { HeapRegistry.childAfterFork() }
 }

@@ -24,6 +24,17 @@ extension Platform {
         .unsupported
     }
 
+    /// Deallocates the file's blocks under [offset, offset+length) (fspacectl, FreeBSD 14).
+    static func punchHole(_ fd: Int32, offset: Int, length: Int) -> Errno? {
+        var range = spacectl_range(r_offset: off_t(offset), r_len: off_t(length))
+        return fspacectl(fd, SPACECTL_DEALLOC, &range, 0, nil) == 0 ? nil : .current
+    }
+
+    /// FreeBSD cannot deallocate file blocks through a mapping.
+    static func removeMapped(_ address: UnsafeMutableRawPointer, length: Int) -> Errno? {
+        .unsupported
+    }
+
     static func describe(_ error: Errno) -> UnsafePointer<CChar>? {
         UnsafePointer(strerror(error.rawValue))
     }

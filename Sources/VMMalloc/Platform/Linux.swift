@@ -42,6 +42,16 @@ extension Platform {
         madvise(address, length, MADV_POPULATE_WRITE) == 0 ? nil : .current
     }
 
+    /// Deallocates the file's blocks under [offset, offset+length); they read as zeros.
+    static func punchHole(_ fd: Int32, offset: Int, length: Int) -> Errno? {
+        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off_t(offset), off_t(length)) == 0 ? nil : .current
+    }
+
+    /// Deallocates the file blocks under a range of a shared mapping, without the descriptor.
+    static func removeMapped(_ address: UnsafeMutableRawPointer, length: Int) -> Errno? {
+        madvise(address, length, MADV_REMOVE) == 0 ? nil : .current
+    }
+
     /// The text of an errno value, without allocating or translating.
     static func describe(_ error: Errno) -> UnsafePointer<CChar>? {
         UnsafePointer(strerrordesc_np(error.rawValue))

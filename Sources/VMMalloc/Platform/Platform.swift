@@ -115,6 +115,15 @@ enum Platform {
         return mapped == address
     }
 
+    /// A coarse monotonic clock in milliseconds (wraps after 49 days; compare differences).
+    static var coarseMilliseconds: UInt32 { vmm_coarse_milliseconds() }
+
+    /// Drops the pages of [address, address+length) of a private mapping; they
+    /// read as the file's contents again.
+    static func discard(_ address: UnsafeMutableRawPointer, length: Int) {
+        _ = madvise(address, length, MADV_DONTNEED)
+    }
+
     /// Lets another thread run (a waiter that lost a race at start-up).
     static func yieldToOS() { _ = sched_yield() }
 

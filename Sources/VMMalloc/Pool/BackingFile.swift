@@ -77,6 +77,13 @@ struct BackingFile {
         }
     }
 
+    /// Gives the file's space under [offset, offset+length) of the mapping at
+    /// `mapping` back to the file system; true when it now reads as zeros.
+    func punch(offset: Int, length: Int, mapping: UnsafeMutableRawPointer) -> Bool {
+        if isStillOpen { return Platform.punchHole(fd, offset: offset, length: length) == nil }
+        return Platform.removeMapped(mapping + offset, length: length) == nil
+    }
+
     /// Bytes free on the file's file system.
     var freeSpace: Int? { Platform.freeSpace(fd) }
 

@@ -32,7 +32,7 @@ enum ForkSupport {
     private static func prepare() {
         let savedErrno = vmm_errno()
         defer { vmm_set_errno(savedErrno) }
-        lockHeld = Heap.lock.lock()
+        lockHeld = Heap.prepareFork()
         forkingThread.store(Platform.currentThread, ordering: .relaxed)
         switch Pool.configuration.forkMode {
         case .shared:
@@ -57,7 +57,7 @@ enum ForkSupport {
             copy = BackingFile()
         }
         forkingThread.store(0, ordering: .relaxed)
-        if lockHeld { Heap.lock.unlock() }
+        if lockHeld { Heap.parentAfterFork() }
     }
 
     /// After fork, in the child (one thread): switch to its own copy if it has one; the lock is free.
@@ -75,7 +75,7 @@ enum ForkSupport {
             copy = BackingFile()
         }
         forkingThread.store(0, ordering: .relaxed)
-        Heap.lock.reset()
+        Heap.childAfterFork()
     }
 
     /// Mode 1: from now on parent and child write to private copies of the pages.

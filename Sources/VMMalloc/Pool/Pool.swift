@@ -4,7 +4,7 @@ import VMMallocShim
 /// The one pool of this process: a shared mapping of an unnamed file in
 /// VMMALLOC_POOL_DIR, created once, never grown, never unmapped.
 ///
-/// Layout: [heap metadata | space-reservation bitmap | heap blocks ...].
+/// Layout: [heap state | space-reservation bitmaps | slice tables | slices ...].
 /// The pool is created by whichever comes first, the library constructor or
 /// the first allocation call, on whichever thread; the others wait.
 enum Pool {
@@ -95,7 +95,7 @@ enum Pool {
             fail(.cannotMap(size: config.poolSizeText, .current), closing: file)
         }
 
-        let bitmapOffset = Heap.metadataSize
+        let bitmapOffset = Heap.headerSize
         let heapOffset = (bitmapOffset + SpaceReservation.bitmapBytes(poolSize: size, granule: granule) + 4095) & ~4095
         Pool.file = file
         reservation = SpaceReservation(pool: mapping, bitmap: mapping + bitmapOffset, granule: granule, poolSize: size)
@@ -105,9 +105,11 @@ enum Pool {
         else {
             fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
         }
-        Heap.create(metadata: mapping, blocks: mapping + heapOffset, end: mapping + size)
         start = UInt(bitPattern: mapping)
         length = UInt(size)
+        guard Heap.create(tables: heapOffset, slices: size >> Slices.shift) else {
+            fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
+        }
     }
 
     /// A copy of VMMALLOC_POOL_DIR, for the copies of the pool made at fork
@@ -134,6 +136,11 @@ enum Pool {
     @inline(__always)
     static func offset(of address: UnsafeRawPointer) -> Int {
         Int(bitPattern: UInt(bitPattern: address) &- start)
+    }
+
+    /// Gives back the file space of the whole granules in pool offsets [from, to).
+    static func releaseSpace(from: Int, to: Int) {
+        reservation.release(from: from, to: to)
     }
 
     /// Reserves file space under [from, to) of the pool.

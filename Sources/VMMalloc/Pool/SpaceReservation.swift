@@ -1,3 +1,4 @@
+import Synchronization
 import VMMallocShim
 
 /// Which granules of the pool file have their space reserved.
@@ -9,20 +10,25 @@ import VMMallocShim
 /// SIGBUS on a later store, and a huge pool costs nothing until it is used.
 /// Granules once reserved stay reserved; the bitmap lives in the pool.
 /// (How a run of granules is reserved is the backing file's business.)
+///
+/// A second bitmap says which granules may have been written since they were
+/// last known to be zero (at creation, or when their space was given back):
+/// calloc need not clear memory in granules never written.
 struct SpaceReservation {
     /// The reservation granule for a file system of the given page size.
     static func granule(forPageSize pageSize: Int) -> Int {
         pageSize > 2 << 20 ? pageSize : 2 << 20
     }
 
-    /// Bytes of bitmap needed for a pool of `poolSize` bytes.
+    /// Bytes of both bitmaps for a pool of `poolSize` bytes.
     static func bitmapBytes(poolSize: Int, granule: Int) -> Int {
         let granules = (poolSize + granule - 1) / granule
-        return (granules + 63) / 64 * 8
+        return (granules + 63) / 64 * 8 * 2
     }
 
     // Plain integers, so that the global holding this needs no lazy initialisation.
     private var bitmapAddress: UInt = 0
+    private var writtenAddress: UInt = 0
     private var poolAddress: UInt = 0
     private var granuleShift = 21
     private var poolSize = 0
@@ -33,6 +39,7 @@ struct SpaceReservation {
     init(pool: UnsafeMutableRawPointer, bitmap: UnsafeMutableRawPointer, granule: Int, poolSize: Int) {
         self.poolAddress = UInt(bitPattern: pool)
         self.bitmapAddress = UInt(bitPattern: bitmap)
+        self.writtenAddress = bitmapAddress + UInt(Self.bitmapBytes(poolSize: poolSize, granule: granule) / 2)
         self.granuleShift = granule.trailingZeroBitCount
         self.poolSize = poolSize
     }
@@ -41,7 +48,12 @@ struct SpaceReservation {
         UnsafeMutablePointer(bitPattern: bitmapAddress).unsafelyUnwrapped
     }
 
-    private var granule: Int { 1 << granuleShift }
+    var granule: Int { 1 << granuleShift }
+
+    /// Marked by any thread without a lock, hence atomic.
+    private var written: UnsafeMutablePointer<Atomic<UInt64>> {
+        UnsafeMutablePointer(bitPattern: writtenAddress).unsafelyUnwrapped
+    }
 
     @inline(__always)
     private func isReserved(_ index: Int) -> Bool {
@@ -112,5 +124,69 @@ struct SpaceReservation {
             return true
         }
         return total
+    }
+
+    // MARK: - Written granules, and giving space back
+
+    /// Notes that pool offsets [from, to) may be written from now on.
+    func markWritten(from: Int, to: Int) {
+        var index = from >> granuleShift
+        let last = (to - 1) >> granuleShift
+        while index <= last {
+            let bit: UInt64 = 1 << UInt64(index & 63)
+            if written[index >> 6].load(ordering: .relaxed) & bit == 0 {
+                written[index >> 6].bitwiseOr(bit, ordering: .relaxed)
+            }
+            index += 1
+        }
+    }
+
+    /// Whether pool offsets [from, to) are known to read as zeros.
+    func isUnwritten(from: Int, to: Int) -> Bool {
+        var index = from >> granuleShift
+        let last = (to - 1) >> granuleShift
+        while index <= last {
+            if written[index >> 6].load(ordering: .relaxed) & (1 << UInt64(index & 63)) != 0 { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Gives the file space of the whole granules inside pool offsets
+    /// [from, to) back to the file system; they read as zeros again and are
+    /// reserved anew when next used. Once the pool is private (fork mode 1)
+    /// only the process's copies of the pages are dropped.
+    mutating func release(from: Int, to: Int) {
+        var index = (from + granule - 1) >> granuleShift
+        let end = to >> granuleShift
+        guard index < end else { return }
+        let savedErrno = vmm_errno()
+        defer { vmm_set_errno(savedErrno) }
+        let mapping = UnsafeMutableRawPointer(bitPattern: poolAddress).unsafelyUnwrapped
+        while index < end {
+            if bitmap[index >> 6] == 0 && index & 63 == 0 {
+                index += 64
+                continue
+            }
+            guard isReserved(index) else {
+                index += 1
+                continue
+            }
+            var runEnd = index + 1
+            while runEnd < end && isReserved(runEnd) { runEnd += 1 }
+            let offset = index << granuleShift
+            let length = ((runEnd << granuleShift) < poolSize ? runEnd << granuleShift : poolSize) - offset
+            if Pool.file.isShared {
+                if Pool.file.punch(offset: offset, length: length, mapping: mapping) {
+                    for cleared in index..<runEnd {
+                        bitmap[cleared >> 6] &= ~(1 << UInt64(cleared & 63))
+                        written[cleared >> 6].bitwiseAnd(~(1 << UInt64(cleared & 63)), ordering: .relaxed)
+                    }
+                }
+            } else {
+                Platform.discard(mapping + offset, length: length)
+            }
+            index = runEnd
+        }
     }
 }

@@ -28,6 +28,12 @@ struct Mutex {
         return lockSlow()
     }
 
+    /// Takes the lock if it is free; never waits.
+    @inline(__always)
+    func tryLock() -> Bool {
+        word.pointee.compareExchange(expected: Self.unlocked, desired: Self.locked, ordering: .acquiring).exchanged
+    }
+
     @inline(never)
     private func lockSlow() -> Bool {
         if ForkSupport.isForkingThread { return false }

@@ -22,6 +22,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #include <sys/types.h>
 #if defined(__linux__)
 #include <linux/magic.h>
+#include <linux/falloc.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <linux/futex.h>
@@ -52,6 +54,24 @@ void *vmm_pvalloc(size_t size);
 size_t vmm_malloc_usable_size(void *ptr);
 
 static inline int vmm_errno(void) { return errno; }
+
+// The calling thread's heap (initial-exec TLS: one load, no call). Hidden:
+// the dynamic symbol table keeps it as a local symbol only, for the TLS
+// relocation; no other object can bind to it.
+extern __attribute__((visibility("hidden"))) __thread void *vmm_tls_heap __attribute__((tls_model("initial-exec")));
+static inline void *vmm_current_heap(void) { return vmm_tls_heap; }
+static inline void vmm_set_current_heap(void *heap) { vmm_tls_heap = heap; }
+
+// Coarse monotonic clock in milliseconds (a vDSO read, for slow-path timing).
+static inline uint32_t vmm_coarse_milliseconds(void) {
+    struct timespec now;
+#if defined(CLOCK_MONOTONIC_COARSE)
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+#else
+    clock_gettime(CLOCK_MONOTONIC_FAST, &now);
+#endif
+    return (uint32_t)((uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u);
+}
 static inline void vmm_set_errno(int value) { errno = value; }
 
 // open(2) is variadic, which Swift cannot call.

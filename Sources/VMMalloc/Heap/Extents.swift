@@ -1,0 +1,262 @@
+/// The pool-wide allocator of spans of slices, behind one lock: small pages
+/// and large blocks come from here and go back here.
+///
+/// Free spans are coalesced with their free neighbours at once (their first
+/// and last slices carry tags, see `Slices`) and kept in bins by length:
+/// exact bins up to 64 slices (4 MiB), then four bins per doubling. A request
+/// takes the best fitting span, from its front. Spans that stay free for a
+/// while have their whole granules given back to the file system (see
+/// `purgeIfDue`), so a pool that was full once does not stay full on disk.
+enum Extents {
+    static let binCount = 192
+    private static let exactBins = 64
+
+    // Layout of the storage in pool metadata.
+    private static let lockOffset = 0
+    private static let lastPurgeOffset = 8
+    private static let bitmapOffset = 16
+    private static let binsOffset = bitmapOffset + 4 * 8
+    static let storageSize = binsOffset + binCount * 4
+
+    nonisolated(unsafe) private static var storage: UInt = 0
+
+    static var lock: Mutex { Mutex(at: UnsafeMutableRawPointer(bitPattern: storage).unsafelyUnwrapped) }
+
+    private static var bitmap: UnsafeMutablePointer<UInt64> {
+        UnsafeMutablePointer(bitPattern: storage + UInt(bitmapOffset)).unsafelyUnwrapped
+    }
+
+    private static var bins: UnsafeMutablePointer<UInt32> {
+        UnsafeMutablePointer(bitPattern: storage + UInt(binsOffset)).unsafelyUnwrapped
+    }
+
+    private static var lastPurge: UnsafeMutablePointer<UInt32> {
+        UnsafeMutablePointer(bitPattern: storage + UInt(lastPurgeOffset)).unsafelyUnwrapped
+    }
+
+    /// Sets up the allocator with every block slice in one free span.
+    static func create(at address: UnsafeMutableRawPointer) -> Bool {
+        storage = UInt(bitPattern: address)
+        guard Slices.reserveTables(Slices.first, Slices.first + 1),
+              Slices.reserveTables(Slices.end - 1, Slices.end)
+        else { return false }
+        insertFree(Slices.first, Slices.end - Slices.first, freedAt: 0, purged: true)
+        return true
+    }
+
+    // MARK: - Bins
+
+    static func bin(forLength length: Int) -> Int {
+        if length <= exactBins { return length - 1 }
+        let k = (Int.bitWidth - 1) - length.leadingZeroBitCount
+        return exactBins + (k - 6) * 4 + ((length >> (k - 2)) & 3)
+    }
+
+    private static func insertFree(_ start: Int, _ length: Int, freedAt: UInt32, purged: Bool) {
+        let page = Slices.page(start)
+        page.pointee.slices = UInt32(length)
+        page.pointee.freedAt = freedAt
+        page.pointee.flags = purged ? Flag.purged : 0
+        page.pointee.heap = 0
+        Slices.setTag(start, Slices.Tag.freeSpanStart)
+        if length > 1 {
+            Slices.setTag(start + length - 1, Slices.Tag.freeSpanEnd)
+            Slices.page(start + length - 1).pointee.spanStart = UInt32(start)
+        }
+        let b = bin(forLength: length)
+        let head = bins[b]
+        page.pointee.next = head
+        page.pointee.previous = 0
+        if head != 0 { Slices.page(Int(head)).pointee.previous = UInt32(start) }
+        bins[b] = UInt32(start)
+        bitmap[b >> 6] |= 1 << UInt64(b & 63)
+    }
+
+    /// Takes a free span out of its bin and clears its tags.
+    private static func removeFree(_ start: Int) {
+        let page = Slices.page(start)
+        let length = Int(page.pointee.slices)
+        let b = bin(forLength: length)
+        let next = page.pointee.next
+        let previous = page.pointee.previous
+        if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { bins[b] = next }
+        if next != 0 { Slices.page(Int(next)).pointee.previous = previous }
+        if bins[b] == 0 { bitmap[b >> 6] &= ~(1 << UInt64(b & 63)) }
+        Slices.setTag(start, Slices.Tag.none)
+        if length > 1 { Slices.setTag(start + length - 1, Slices.Tag.none) }
+    }
+
+    enum Flag {
+        /// The span's whole granules have been given back to the file system.
+        static let purged: UInt8 = 2
+    }
+
+    // MARK: - Allocation
+
+    /// A span of `length` slices whose first slice is aligned to `alignment`
+    /// bytes, with its file space and table entries reserved; nil when the pool
+    /// has no such span or the file system no room. The caller holds the lock.
+    static func allocateLocked(_ length: Int, alignment: Int = Slices.size) -> Int? {
+        let alignSlices = alignment > Slices.size ? alignment >> Slices.shift : 1
+        guard let span = find(length, alignSlices: alignSlices) else { return nil }
+        let spanLength = Int(Slices.page(span).pointee.slices)
+        let start = alignedStart(span, alignSlices)
+        guard Pool.reservation.ensure(from: Slices.offset(start), to: Slices.offset(start + length)),
+              Slices.reserveTables(start > Slices.first ? start - 1 : start,
+                                   start + length < Slices.end ? start + length + 1 : start + length)
+        else { return nil }
+        let freedAt = Slices.page(span).pointee.freedAt
+        let purged = Slices.page(span).pointee.flags & Flag.purged != 0
+        removeFree(span)
+        if start > span { insertFree(span, start - span, freedAt: freedAt, purged: purged) }
+        let rest = span + spanLength - (start + length)
+        if rest > 0 { insertFree(start + length, rest, freedAt: freedAt, purged: purged) }
+        Slices.page(start).pointee.slices = UInt32(length)
+        Slices.page(start).pointee.flags = 0
+        return start
+    }
+
+    @inline(__always)
+    private static func alignedStart(_ span: Int, _ alignSlices: Int) -> Int {
+        if alignSlices == 1 { return span }
+        // Slice indices count from the pool start, which is granule aligned;
+        // for larger alignments, align the address.
+        let address = UInt(bitPattern: Slices.address(span))
+        let mask = UInt(alignSlices << Slices.shift) - 1
+        return Slices.index(of: UnsafeRawPointer(bitPattern: (address + mask) & ~mask).unsafelyUnwrapped)
+    }
+
+    private static func fits(_ span: Int, _ length: Int, _ alignSlices: Int) -> Bool {
+        let spanLength = Int(Slices.page(span).pointee.slices)
+        return alignedStart(span, alignSlices) + length <= span + spanLength
+    }
+
+    /// The best fitting free span: the first fitting one in the bin of the
+    /// request (the closest of the first few in a bin of mixed lengths), or the
+    /// first span of the next non-empty bin.
+    private static func find(_ length: Int, alignSlices: Int) -> Int? {
+        let need = length + alignSlices - 1
+        guard need < Int(UInt32.max) else { return nil }
+        var b = bin(forLength: need)
+        // In the bin of the request, spans may be shorter than needed.
+        var best = 0
+        var bestLength = Int.max
+        var candidate = Int(bins[b])
+        var looked = 0
+        while candidate != 0 && looked < 16 {
+            let candidateLength = Int(Slices.page(candidate).pointee.slices)
+            if candidateLength < bestLength && fits(candidate, length, alignSlices) {
+                best = candidate
+                bestLength = candidateLength
+                if candidateLength == need { break }
+            }
+            candidate = Int(Slices.page(candidate).pointee.next)
+            looked += 1
+        }
+        if best != 0 { return best }
+        b += 1
+        while b < binCount {
+            let word = bitmap[b >> 6] & (~0 << UInt64(b & 63))
+            if word == 0 {
+                b = (b | 63) + 1
+                continue
+            }
+            b = (b & ~63) + word.trailingZeroBitCount
+            var span = Int(bins[b])
+            while span != 0 {
+                if fits(span, length, alignSlices) { return span }
+                span = Int(Slices.page(span).pointee.next)
+            }
+            b += 1
+        }
+        return nil
+    }
+
+    /// Grows the span at `start` (in use, `length` slices) to `newLength` in
+    /// place, if the span behind it is free and long enough. The caller holds the lock.
+    static func growLocked(_ start: Int, _ length: Int, to newLength: Int) -> Bool {
+        let next = start + length
+        guard next < Slices.end, Slices.tag(next) == Slices.Tag.freeSpanStart else { return false }
+        let nextLength = Int(Slices.page(next).pointee.slices)
+        let extra = newLength - length
+        guard nextLength >= extra,
+              Pool.reservation.ensure(from: Slices.offset(next), to: Slices.offset(start + newLength)),
+              Slices.reserveTables(next, start + newLength < Slices.end ? start + newLength + 1 : start + newLength)
+        else { return false }
+        let freedAt = Slices.page(next).pointee.freedAt
+        let purged = Slices.page(next).pointee.flags & Flag.purged != 0
+        removeFree(next)
+        if nextLength > extra { insertFree(start + newLength, nextLength - extra, freedAt: freedAt, purged: purged) }
+        Slices.page(start).pointee.slices = UInt32(newLength)
+        return true
+    }
+
+    // MARK: - Free
+
+    /// Gives back the span of `length` slices at `start`, whose tags other
+    /// than the first are `none`. The caller holds the lock.
+    static func freeLocked(_ start: Int, _ length: Int, now: UInt32) {
+        var first = start
+        var end = start + length
+        Slices.setTag(start, Slices.Tag.none)
+        if first > Slices.first {
+            let tag = Slices.tag(first - 1)
+            if tag == Slices.Tag.freeSpanStart || tag == Slices.Tag.freeSpanEnd {
+                let left = tag == Slices.Tag.freeSpanStart ? first - 1 : Int(Slices.page(first - 1).pointee.spanStart)
+                removeFree(left)
+                first = left
+            }
+        }
+        if end < Slices.end && Slices.tag(end) == Slices.Tag.freeSpanStart {
+            let rightLength = Int(Slices.page(end).pointee.slices)
+            removeFree(end)
+            end += rightLength
+        }
+        insertFree(first, end - first, freedAt: now, purged: false)
+    }
+
+    // MARK: - Giving space back
+
+    /// How long a span stays free before its space goes back to the file system.
+    static let purgeDelay: UInt32 = 250
+    private static let purgeInterval: UInt32 = 100
+
+    /// Gives back the file space of the spans that have stayed free for
+    /// `purgeDelay`, at most every `purgeInterval`. The caller holds the lock.
+    static func purgeIfDueLocked(now: UInt32) {
+        guard now &- lastPurge.pointee >= purgeInterval else { return }
+        lastPurge.pointee = now
+        let granuleSlices = Pool.reservation.granule >> Slices.shift
+        var b = bin(forLength: granuleSlices)
+        while b < binCount {
+            var span = Int(bins[b])
+            while span != 0 {
+                let page = Slices.page(span)
+                if page.pointee.flags & Flag.purged == 0 && now &- page.pointee.freedAt >= purgeDelay {
+                    Pool.releaseSpace(from: Slices.offset(span), to: Slices.offset(span + Int(page.pointee.slices)))
+                    page.pointee.flags |= Flag.purged
+                }
+                span = Int(page.pointee.next)
+            }
+            b += 1
+        }
+    }
+
+    // MARK: - Statistics
+
+    /// Free slices in all, and the longest free span, in slices.
+    static func freeSlicesLocked() -> (total: Int, longest: Int) {
+        var total = 0
+        var longest = 0
+        for b in 0..<binCount {
+            var span = Int(bins[b])
+            while span != 0 {
+                let length = Int(Slices.page(span).pointee.slices)
+                total += length
+                if length > longest { longest = length }
+                span = Int(Slices.page(span).pointee.next)
+            }
+        }
+        return (total, longest)
+    }
+}

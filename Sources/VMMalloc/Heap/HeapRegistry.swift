@@ -1,0 +1,217 @@
+import Synchronization
+import VMMallocShim
+
+/// Every thread heap there is, which thread has which, and the heaps whose
+/// threads have exited.
+///
+/// A thread gets a heap on its first allocation: one left by an exited
+/// thread if there is one (its pages and all), else a new one. When the
+/// thread exits, a thread-specific-data destructor gives back its empty pages
+/// and puts the heap on the abandoned queue. Heaps are never destroyed, so
+/// a program that runs a million short threads one after another uses one
+/// heap. The slow path of running threads tends abandoned heaps, so memory
+/// freed into them is given back even if no new thread comes.
+///
+/// Calls that cannot have a heap of their own (a thread past its destructor)
+/// use the orphan heap, under a lock.
+enum HeapRegistry {
+    // Layout of the storage in pool metadata.
+    private static let lockOffset = 0
+    private static let orphanLockOffset = 4
+    private static let allHeapsOffset = 8
+    private static let abandonedHeadOffset = 16
+    private static let abandonedTailOffset = 24
+    private static let slabNextOffset = 32
+    private static let slabEndOffset = 40
+    private static let heapCountOffset = 48
+    private static let threadCountOffset = 56
+    private static let sentinelOffset = 128
+    private static let orphanOffset = sentinelOffset + MemoryLayout<Page>.stride
+    private static let exitedOffset = orphanOffset + ThreadHeap.size
+    static let storageSize = exitedOffset + ThreadHeap.size
+
+    nonisolated(unsafe) private static var storage: UInt = 0
+    /// The page with no free block that every empty size class points at.
+    nonisolated(unsafe) private(set) static var sentinelPage: UInt = 0
+    /// The heap of threads past their destructor: no page, so every call takes the slow path.
+    nonisolated(unsafe) private(set) static var exitedHeap: UInt = 0
+    nonisolated(unsafe) private static var orphanHeap: UInt = 0
+    nonisolated(unsafe) private static var key = pthread_key_t()
+
+    private static var lock: Mutex { Mutex(at: UnsafeMutableRawPointer(bitPattern: storage).unsafelyUnwrapped) }
+    static var orphanLock: Mutex {
+        Mutex(at: UnsafeMutableRawPointer(bitPattern: storage + UInt(orphanLockOffset)).unsafelyUnwrapped)
+    }
+
+    private static func word(_ offset: Int) -> UnsafeMutablePointer<UInt> {
+        UnsafeMutablePointer(bitPattern: storage + UInt(offset)).unsafelyUnwrapped
+    }
+
+    static func create(at address: UnsafeMutableRawPointer) {
+        storage = UInt(bitPattern: address)
+        sentinelPage = storage + UInt(sentinelOffset)
+        UnsafeMutablePointer<Page>(bitPattern: sentinelPage).unsafelyUnwrapped.initialize(to: Page())
+        orphanHeap = storage + UInt(orphanOffset)
+        exitedHeap = storage + UInt(exitedOffset)
+        ThreadHeap(orphanHeap).initialize()
+        ThreadHeap(exitedHeap).initialize()
+        _ = pthread_key_create(&key) { value in
+            if let value { HeapRegistry.threadExited(ThreadHeap(value)) }
+        }
+    }
+
+    private static let active: UInt32 = 1
+    private static let abandoned: UInt32 = 2
+
+    // MARK: - Threads
+
+    /// The calling thread's heap, given one if it has none; nil for a thread
+    /// past its destructor, or when the pool has no room for a new heap.
+    @inline(never)
+    static func heapOfThisThread() -> ThreadHeap? {
+        if let current = vmm_current_heap() {
+            let address = UInt(bitPattern: current)
+            return address == exitedHeap ? nil : ThreadHeap(address)
+        }
+        let held = lock.lock()
+        var heap = popAbandoned()
+        if heap == nil { heap = newHeap() }
+        if let heap {
+            heap.state.pointee = active
+            word(threadCountOffset).pointee += 1
+        }
+        if held { lock.unlock() }
+        guard let heap else { return nil }
+        let pointer = UnsafeMutableRawPointer(bitPattern: heap.address).unsafelyUnwrapped
+        vmm_set_current_heap(pointer)
+        // May allocate (in glibc, for keys past the first 32): the slot is already set.
+        _ = pthread_setspecific(key, pointer)
+        return heap
+    }
+
+    /// The destructor: the heap gives back what it can and waits for another thread.
+    private static func threadExited(_ heap: ThreadHeap) {
+        vmm_set_current_heap(UnsafeMutableRawPointer(bitPattern: exitedHeap))
+        heap.collect(releasingCurrent: true)
+        let held = lock.lock()
+        heap.state.pointee = abandoned
+        pushAbandoned(heap)
+        if held { lock.unlock() }
+    }
+
+    private static func newHeap() -> ThreadHeap? {
+        let next = word(slabNextOffset)
+        let end = word(slabEndOffset)
+        if next.pointee + UInt(ThreadHeap.size) > end.pointee {
+            let extents = Extents.lock
+            let held = extents.lock()
+            let slab = Extents.allocateLocked(1)
+            if held { extents.unlock() }
+            guard let slab else { return nil }
+            Pool.reservation.markWritten(from: Slices.offset(slab), to: Slices.offset(slab + 1))
+            next.pointee = UInt(bitPattern: Slices.address(slab))
+            end.pointee = next.pointee + UInt(Slices.size)
+        }
+        let heap = ThreadHeap(next.pointee)
+        next.pointee += UInt(ThreadHeap.size)
+        heap.initialize()
+        heap.nextInRegistry.pointee = word(allHeapsOffset).pointee
+        word(allHeapsOffset).pointee = heap.address
+        word(heapCountOffset).pointee += 1
+        return heap
+    }
+
+    // MARK: - Abandoned heaps (a queue, so that tending goes round them all)
+
+    private static func pushAbandoned(_ heap: ThreadHeap) {
+        heap.nextAbandoned.pointee = 0
+        let tail = word(abandonedTailOffset)
+        if tail.pointee != 0 { ThreadHeap(tail.pointee).nextAbandoned.pointee = heap.address }
+        else { word(abandonedHeadOffset).pointee = heap.address }
+        tail.pointee = heap.address
+    }
+
+    private static func popAbandoned() -> ThreadHeap? {
+        let head = word(abandonedHeadOffset)
+        guard head.pointee != 0 else { return nil }
+        let heap = ThreadHeap(head.pointee)
+        head.pointee = heap.nextAbandoned.pointee
+        if head.pointee == 0 { word(abandonedTailOffset).pointee = 0 }
+        return heap
+    }
+
+    /// Collects the remote frees of one abandoned heap and gives back its empty pages.
+    static func tendAbandoned(skipping current: UInt) {
+        guard lock.tryLock() else { return }
+        let heap = popAbandoned()
+        lock.unlock()
+        guard let heap else { return }
+        heap.collect(releasingCurrent: true)
+        let held = lock.lock()
+        pushAbandoned(heap)
+        if held { lock.unlock() }
+    }
+
+    // MARK: - The orphan heap
+
+    /// A small block for a thread without a heap, from the orphan heap.
+    static func allocateOrphan(_ c: Int) -> UInt? {
+        let lock = orphanLock
+        let held = lock.lock()
+        defer { if held { lock.unlock() } }
+        let heap = ThreadHeap(orphanHeap)
+        let page = heap.currentPage(c)
+        if page.pointee.free != 0 { return ThreadHeap.pop(page) }
+        return heap.allocate(c)
+    }
+
+    // MARK: - Fork
+
+    /// Holds every heap-wide lock across fork: orphan, registry, extents (the lock order).
+    static func lockAll() -> Bool {
+        let a = orphanLock.lock()
+        let b = lock.lock()
+        let c = Extents.lock.lock()
+        return a && b && c
+    }
+
+    static func unlockAll() {
+        Extents.lock.unlock()
+        lock.unlock()
+        orphanLock.unlock()
+    }
+
+    /// In the child: the locks are free, and every other thread's heap is now abandoned.
+    static func childAfterFork() {
+        Extents.lock.reset()
+        lock.reset()
+        orphanLock.reset()
+        let mine = UInt(bitPattern: vmm_current_heap())
+        var address = word(allHeapsOffset).pointee
+        while address != 0 {
+            let heap = ThreadHeap(address)
+            if address != mine && heap.state.pointee == active {
+                heap.state.pointee = abandoned
+                pushAbandoned(heap)
+            }
+            address = heap.nextInRegistry.pointee
+        }
+    }
+
+    // MARK: - Statistics
+
+    /// Calls `body` with every heap, the orphan heap included.
+    static func forEachHeap(_ body: (ThreadHeap) -> Void) {
+        body(ThreadHeap(orphanHeap))
+        var address = word(allHeapsOffset).pointee
+        while address != 0 {
+            let heap = ThreadHeap(address)
+            body(heap)
+            address = heap.nextInRegistry.pointee
+        }
+    }
+
+    /// Threads that have had a heap.
+    static var threadCount: Int { Int(word(threadCountOffset).pointee) }
+    static var heapCount: Int { Int(word(heapCountOffset).pointee) }
+}

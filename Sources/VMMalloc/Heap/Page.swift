@@ -1,0 +1,117 @@
+import Synchronization
+
+/// The descriptor of a slice: of a small page (blocks of one size class), of
+/// a large block, or of a free span. 128 bytes; the fields the allocation and
+/// free paths use come first.
+///
+/// A small page keeps three lists of free blocks, linked through each
+/// block's first word (no header in front of a block):
+/// - `free`: what the owning thread allocates from, without a lock;
+/// - `localFree`: what the owner freed; swapped in when `free` runs dry, so
+///   the owner passes through its slower path now and then (its heartbeat);
+/// - `remoteFree`: what other threads freed, pushed with a compare-and-swap
+///   and taken by the owner all at once. Its two low bits say whether the
+///   owner wants to hear of the first remote free (the page is full: it is
+///   off the allocation queue) or has been told.
+struct Page {
+    var remoteFree: UInt = 0
+    var free: UInt = 0
+    var localFree: UInt = 0
+    /// Blocks handed out and not yet seen freed.
+    var used: UInt32 = 0
+    /// Blocks carved out of the page so far (the rest has never been used).
+    var carved: UInt32 = 0
+    var capacity: UInt32 = 0
+    var blockSize: UInt32 = 0
+    /// ⌊2⁶⁴ / blockSize⌋ + 1: divides an offset by the block size with a multiplication.
+    var reciprocal: UInt = 0
+    /// The owning heap (its address), or 0.
+    var heap: UInt = 0
+    var flags: UInt8 = 0
+    var sizeClass: UInt8 = 0
+    private var padding0: UInt16 = 0
+    /// Span: its length in slices (first slice of a large block or a free span).
+    var slices: UInt32 = 0
+
+    // Colder fields.
+    /// Queue links (pages of a heap) or bin links (free spans), as slice indices; 0 is none.
+    var next: UInt32 = 0
+    var previous: UInt32 = 0
+    /// Free span: when it was freed (coarse milliseconds). Last slice of a free span: its first slice.
+    var freedAt: UInt32 = 0
+    var spanStart: UInt32 = 0
+    /// Link in a heap's stack of notified pages.
+    var nextNotified: UInt = 0
+    /// Large block: the bytes asked for (statistics only).
+    var requested: UInt = 0
+    private var padding1: (UInt, UInt, UInt, UInt) = (0, 0, 0, 0)
+
+    enum Flag {
+        /// The page is on its heap's full list, not on an allocation queue.
+        static let inFull: UInt8 = 1
+    }
+
+    enum RemoteState {
+        static let mask: UInt = 3
+        /// The page is full; the first remote free must tell the owner.
+        static let wantsNotice: UInt = 1
+        /// A remote free has told (or is telling) the owner.
+        static let noticed: UInt = 2
+    }
+
+    init() {}
+}
+
+extension UnsafeMutablePointer where Pointee == Page {
+    /// The word `remoteFree`, for atomic access (it is the first field).
+    @inline(__always)
+    var remoteFree: UnsafeMutablePointer<Atomic<UInt>> {
+        UnsafeMutableRawPointer(self).assumingMemoryBound(to: Atomic<UInt>.self)
+    }
+
+    /// The block index of `offset` bytes into the page, if a block starts there.
+    @inline(__always)
+    func blockIndex(atOffset offset: UInt) -> UInt? {
+        let index = offset.multipliedFullWidth(by: pointee.reciprocal).high
+        return index &* UInt(pointee.blockSize) == offset ? index : nil
+    }
+}
+
+/// The first two words of a free block: the next free block, and a mark
+/// that the block is free (its address mixed with a per-pool secret), which
+/// makes a double free cheap to suspect.
+enum FreeBlock {
+    nonisolated(unsafe) static var secret: UInt = 0
+
+    @inline(__always)
+    static func next(_ block: UInt) -> UInt {
+        UnsafePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee
+    }
+
+    @inline(__always)
+    static func setNext(_ block: UInt, _ next: UInt) {
+        UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped.pointee = next
+    }
+
+    @inline(__always)
+    static func mark(_ block: UInt) -> UInt { block ^ secret }
+
+    /// Links `block` in front of `next` and marks it free.
+    @inline(__always)
+    static func push(_ block: UInt, before next: UInt) {
+        let words = UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped
+        words[0] = next
+        words[1] = block ^ secret
+    }
+
+    @inline(__always)
+    static func looksFree(_ block: UInt) -> Bool {
+        UnsafePointer<UInt>(bitPattern: block).unsafelyUnwrapped[1] == block ^ secret
+    }
+
+    /// Clears the free mark of a block being handed out.
+    @inline(__always)
+    static func unmark(_ block: UInt) {
+        UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped[1] = 0
+    }
+}

@@ -1,0 +1,49 @@
+/// The block sizes small allocations are rounded up to.
+///
+/// Up to 128 bytes the classes are multiples of 16 (every block is 16-byte
+/// aligned, as glibc's are). Above, each doubling is split into eight steps,
+/// so a block is less than 12.5% larger than the request it serves. The
+/// largest class is 128 KiB; bigger requests are large blocks (see `Extents`).
+enum SizeClass {
+    /// Number of classes; class 0 is unused.
+    static let count = 89
+    /// The largest small block.
+    static let largestSize = 128 << 10
+
+    /// The class serving a request of `size` bytes (1 ... largestSize; 0 counts as 1).
+    @inline(__always)
+    static func of(_ size: Int) -> Int {
+        if size <= 128 { return ((size == 0 ? 1 : size) &+ 15) &>> 4 }
+        let t = UInt(bitPattern: size &- 1)
+        let k = (UInt.bitWidth &- 1) &- t.leadingZeroBitCount
+        return 8 &+ (k &- 7) &* 8 &+ Int((t &>> UInt(k &- 3)) & 7) &+ 1
+    }
+
+    /// The block size of class `index`.
+    static func size(_ index: Int) -> Int {
+        if index <= 8 { return index * 16 }
+        let j = index - 9
+        let k = 7 + j / 8
+        return (1 << k) + (j % 8 + 1) * (1 << (k - 3))
+    }
+
+    /// The smallest class of at least `size` bytes whose blocks are all
+    /// aligned to `alignment` (a power of two, at most 64 KiB): its block size
+    /// is a multiple of the alignment, and pages start on 64 KiB boundaries.
+    static func aligned(_ size: Int, _ alignment: Int) -> Int? {
+        var index = of(size < alignment ? alignment : size)
+        while index < count {
+            if Self.size(index) & (alignment - 1) == 0 { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Slices (64 KiB each) of a page of class `index`: one for blocks up to
+    /// 8 KiB, else enough for eight blocks.
+    static func pageSlices(_ index: Int) -> Int {
+        let bytes = size(index)
+        if bytes <= 8 << 10 { return 1 }
+        return (bytes * 8 + Slices.size - 1) >> Slices.shift
+    }
+}

@@ -1,0 +1,89 @@
+/// The pool as a row of 64 KiB slices, with two tables in pool metadata that
+/// say, for any address, what it belongs to in O(1):
+///
+/// - a tag byte per slice (`Tag`): where small pages, large blocks and free
+///   spans start, and how far an inner slice of a small page is from its start;
+/// - a descriptor per slice (`Page`), used at the first slice of a page, of a
+///   large block or of a free span (and at the last slice of a free span).
+///
+/// Both tables live in the sparse pool file; their file space is reserved
+/// as the slices they describe come into use.
+enum Slices {
+    static let shift = 16
+    static let size = 1 << shift
+
+    enum Tag {
+        /// Nothing a pointer may be freed at starts here: metadata, the inside
+        /// of a free span or of a large block.
+        static let none: UInt8 = 0
+        static let smallPage: UInt8 = 1
+        static let largeBlock: UInt8 = 2
+        static let freeSpanStart: UInt8 = 3
+        static let freeSpanEnd: UInt8 = 4
+        /// 0x80 | k: the k-th slice of a small page (k ≥ 1).
+        static let pageInterior: UInt8 = 0x80
+    }
+
+    // Plain integers, so that globals need no lazy initialisation.
+    nonisolated(unsafe) private(set) static var tagsAddress: UInt = 0
+    nonisolated(unsafe) private(set) static var pagesAddress: UInt = 0
+    /// The first slice holding blocks, and one past the last.
+    nonisolated(unsafe) private(set) static var first = 0
+    nonisolated(unsafe) private(set) static var end = 0
+
+    /// Bytes of both tables for a pool of `slices` slices.
+    static func tableBytes(slices: Int) -> Int { slices + slices * MemoryLayout<Page>.stride }
+
+    /// Places the tables at pool offset `tables`; blocks start at the first slice after them.
+    static func create(tables: Int, slices: Int) -> Bool {
+        pagesAddress = Pool.start + UInt((tables + 127) & ~127)
+        tagsAddress = pagesAddress + UInt(slices * MemoryLayout<Page>.stride)
+        let tablesEnd = Int(tagsAddress - Pool.start) + slices
+        first = (tablesEnd + size - 1) >> shift
+        end = slices
+        return first < end
+    }
+
+    @inline(__always)
+    static func index(of pointer: UnsafeRawPointer) -> Int {
+        Int(bitPattern: (UInt(bitPattern: pointer) &- Pool.start) &>> UInt(shift))
+    }
+
+    /// Pool offset of slice `index`.
+    @inline(__always)
+    static func offset(_ index: Int) -> Int { index &<< shift }
+
+    @inline(__always)
+    static func address(_ index: Int) -> UnsafeMutableRawPointer {
+        UnsafeMutableRawPointer(bitPattern: Pool.start &+ UInt(index) &<< UInt(shift)).unsafelyUnwrapped
+    }
+
+    @inline(__always)
+    static func tag(_ index: Int) -> UInt8 {
+        UnsafePointer<UInt8>(bitPattern: tagsAddress).unsafelyUnwrapped[index]
+    }
+
+    @inline(__always)
+    static func setTag(_ index: Int, _ tag: UInt8) {
+        UnsafeMutablePointer<UInt8>(bitPattern: tagsAddress).unsafelyUnwrapped[index] = tag
+    }
+
+    @inline(__always)
+    static func page(_ index: Int) -> UnsafeMutablePointer<Page> {
+        UnsafeMutablePointer<Page>(bitPattern: pagesAddress).unsafelyUnwrapped + index
+    }
+
+    @inline(__always)
+    static func index(of page: UnsafeMutablePointer<Page>) -> Int {
+        Int(bitPattern: (UInt(bitPattern: page) &- pagesAddress)) / MemoryLayout<Page>.stride
+    }
+
+    /// Reserves the file space of both tables' entries for slices [from, to).
+    static func reserveTables(_ from: Int, _ to: Int) -> Bool {
+        let stride = UInt(MemoryLayout<Page>.stride)
+        let pages = pagesAddress &- Pool.start
+        let tags = tagsAddress &- Pool.start
+        return Pool.reservation.ensure(from: Int(pages + UInt(from) * stride), to: Int(pages + UInt(to) * stride))
+            && Pool.reservation.ensure(from: Int(tags + UInt(from)), to: Int(tags + UInt(to)))
+    }
+}

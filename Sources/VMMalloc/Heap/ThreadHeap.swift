@@ -1,0 +1,419 @@
+import Synchronization
+import VMMallocShim
+
+/// The small pages one thread allocates from, kept in pool metadata.
+///
+/// A heap belongs to one thread at a time: the thread that has it in its
+/// thread-local slot allocates and frees in its pages without any lock or
+/// atomic read-modify-write. Other threads free into its pages through each
+/// page's remote list. When its thread exits, the heap, pages and all, waits
+/// in `HeapRegistry` for the next thread.
+///
+/// Per size class, a queue of pages with room; the head is the current page
+/// (`currentPage`), which the fast path reads. Pages with nothing left go
+/// to the full list until a free gives them room again.
+struct ThreadHeap {
+    let address: UInt
+
+    init(_ address: UInt) { self.address = address }
+    init(_ pointer: UnsafeMutableRawPointer) { address = UInt(bitPattern: pointer) }
+
+    // Layout.
+    private static let notifiedOffset = 0
+    private static let fullOffset = 8
+    private static let stateOffset = 12
+    private static let nextInRegistryOffset = 16
+    private static let nextAbandonedOffset = 24
+    private static let genericCallsOffset = 32
+    private static let lastBeatOffset = 40
+    private static let cachedCountOffset = 44
+    private static let cacheOffset = 48
+    static let cacheCapacity = 4
+    private static let pagesOffset = 128
+    private static let firstOffset = pagesOffset + SizeClass.count * 8
+    private static let lastOffset = firstOffset + SizeClass.count * 4
+    static let size = (lastOffset + SizeClass.count * 4 + 63) & ~63
+
+    @inline(__always)
+    private func word<T: ~Copyable>(_ offset: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
+        UnsafeMutablePointer<T>(bitPattern: address &+ UInt(offset)).unsafelyUnwrapped
+    }
+
+    /// Pages a remote free took off the full list, pushed by the freeing thread.
+    private var notified: UnsafeMutablePointer<Atomic<UInt>> { word(Self.notifiedOffset, Atomic<UInt>.self) }
+    private var full: UnsafeMutablePointer<UInt32> { word(Self.fullOffset, UInt32.self) }
+    var state: UnsafeMutablePointer<UInt32> { word(Self.stateOffset, UInt32.self) }
+    var nextInRegistry: UnsafeMutablePointer<UInt> { word(Self.nextInRegistryOffset, UInt.self) }
+    var nextAbandoned: UnsafeMutablePointer<UInt> { word(Self.nextAbandonedOffset, UInt.self) }
+    private var genericCalls: UnsafeMutablePointer<UInt> { word(Self.genericCallsOffset, UInt.self) }
+    private var lastBeat: UnsafeMutablePointer<UInt32> { word(Self.lastBeatOffset, UInt32.self) }
+    private var cachedCount: UnsafeMutablePointer<UInt32> { word(Self.cachedCountOffset, UInt32.self) }
+    private var cache: UnsafeMutablePointer<UInt32> { word(Self.cacheOffset, UInt32.self) }
+    private var pages: UnsafeMutablePointer<UInt> { word(Self.pagesOffset, UInt.self) }
+    private var first: UnsafeMutablePointer<UInt32> { word(Self.firstOffset, UInt32.self) }
+    private var last: UnsafeMutablePointer<UInt32> { word(Self.lastOffset, UInt32.self) }
+
+    /// An empty heap: every class points at the sentinel page, which has no free block.
+    func initialize() {
+        memset(UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped, 0, Self.size)
+        for c in 0..<SizeClass.count { pages[c] = HeapRegistry.sentinelPage }
+    }
+
+    // MARK: - The fast path
+
+    /// The page the fast path allocates class `c` from.
+    @inline(__always)
+    func currentPage(_ c: Int) -> UnsafeMutablePointer<Page> {
+        UnsafeMutablePointer<Page>(bitPattern: pages[c]).unsafelyUnwrapped
+    }
+
+    @inline(__always)
+    static func pop(_ page: UnsafeMutablePointer<Page>) -> UInt {
+        let block = page.pointee.free
+        page.pointee.free = FreeBlock.next(block)
+        page.pointee.used &+= 1
+        FreeBlock.unmark(block)
+        return block
+    }
+
+    // MARK: - Allocation when the current page is empty
+
+    /// A block of class `c`: from the current page after a refill, from the
+    /// next page of the queue, or from a new page; nil when the pool is full.
+    func allocate(_ c: Int) -> UInt? {
+        heartbeat()
+        var index = Int(first[c])
+        while index != 0 {
+            let page = Slices.page(index)
+            if refill(page) { return Self.pop(page) }
+            let next = Int(page.pointee.next)
+            // Nothing left: off the queue, unless remote frees just arrived.
+            if !markFull(page, index) { continue }
+            index = next
+        }
+        guard let page = newPage(c) else { return nil }
+        return Self.pop(page)
+    }
+
+    /// Gives the page free blocks to allocate from: its own frees, the remote
+    /// ones, or blocks never used yet. False when it has none.
+    private func refill(_ page: UnsafeMutablePointer<Page>) -> Bool {
+        if page.pointee.free != 0 { return true }
+        if page.pointee.localFree != 0 {
+            page.pointee.free = page.pointee.localFree
+            page.pointee.localFree = 0
+            _ = Self.collectRemote(page)
+            return true
+        }
+        if Self.collectRemote(page) { return true }
+        if page.pointee.carved < page.pointee.capacity {
+            Self.carve(page)
+            return true
+        }
+        return false
+    }
+
+    /// Moves the remote frees of `page` to its free list; false when there were none.
+    /// Only the owner calls this.
+    @discardableResult
+    static func collectRemote(_ page: UnsafeMutablePointer<Page>) -> Bool {
+        let remote = page.remoteFree
+        var old = remote.pointee.load(ordering: .relaxed)
+        while true {
+            if old & ~Page.RemoteState.mask == 0 { return false }
+            let (exchanged, seen) = remote.pointee.compareExchange(
+                expected: old, desired: old & Page.RemoteState.mask, ordering: .acquiring)
+            if exchanged { break }
+            old = seen
+        }
+        let list = old & ~Page.RemoteState.mask
+        var tail = list
+        var count: UInt32 = 1
+        while true {
+            let next = FreeBlock.next(tail)
+            if next == 0 { break }
+            tail = next
+            count &+= 1
+        }
+        FreeBlock.setNext(tail, page.pointee.free)
+        page.pointee.free = list
+        vmmAssert(page.pointee.used >= count, "remote frees outnumber the blocks in use", UnsafeRawPointer(bitPattern: list))
+        page.pointee.used &-= count
+        return true
+    }
+
+    /// Links the next few never-used blocks into the free list (a few KiB at
+    /// a time, so memory is touched as it is needed).
+    private static func carve(_ page: UnsafeMutablePointer<Page>) {
+        let size = UInt(page.pointee.blockSize)
+        let left = page.pointee.capacity - page.pointee.carved
+        var count = UInt32(4096 / size)
+        if count == 0 { count = 1 }
+        if count > left { count = left }
+        let start = UInt(bitPattern: Slices.address(Slices.index(of: page))) + UInt(page.pointee.carved) * size
+        var block = start
+        for _ in 1..<count {
+            FreeBlock.push(block, before: block + size)
+            block += size
+        }
+        FreeBlock.push(block, before: page.pointee.free)
+        page.pointee.free = start
+        page.pointee.carved += count
+    }
+
+    /// Moves a page with nothing left from its queue to the full list, asking
+    /// the first remote free to say so; false (page left alone) when remote
+    /// frees arrived meanwhile.
+    private func markFull(_ page: UnsafeMutablePointer<Page>, _ index: Int) -> Bool {
+        guard page.remoteFree.pointee.compareExchange(
+            expected: 0, desired: Page.RemoteState.wantsNotice, ordering: .acquiringAndReleasing).exchanged
+        else { return false }
+        removeFromQueue(page, index)
+        page.pointee.flags |= Page.Flag.inFull
+        let head = full.pointee
+        page.pointee.next = head
+        page.pointee.previous = 0
+        if head != 0 { Slices.page(Int(head)).pointee.previous = UInt32(index) }
+        full.pointee = UInt32(index)
+        return true
+    }
+
+    private func removeFromFull(_ page: UnsafeMutablePointer<Page>) {
+        let next = page.pointee.next
+        let previous = page.pointee.previous
+        if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { full.pointee = next }
+        if next != 0 { Slices.page(Int(next)).pointee.previous = previous }
+        page.pointee.flags &= ~Page.Flag.inFull
+    }
+
+    private func removeFromQueue(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
+        let c = Int(page.pointee.sizeClass)
+        let next = page.pointee.next
+        let previous = page.pointee.previous
+        if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { setFirst(c, next) }
+        if next != 0 { Slices.page(Int(next)).pointee.previous = previous } else { last[c] = previous }
+    }
+
+    private func setFirst(_ c: Int, _ index: UInt32) {
+        first[c] = index
+        pages[c] = index == 0 ? HeapRegistry.sentinelPage : UInt(bitPattern: Slices.page(Int(index)))
+    }
+
+    private func pushFront(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
+        let c = Int(page.pointee.sizeClass)
+        let head = first[c]
+        page.pointee.next = head
+        page.pointee.previous = 0
+        if head != 0 { Slices.page(Int(head)).pointee.previous = UInt32(index) } else { last[c] = UInt32(index) }
+        setFirst(c, UInt32(index))
+    }
+
+    private func pushBack(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
+        let c = Int(page.pointee.sizeClass)
+        let tail = last[c]
+        page.pointee.previous = tail
+        page.pointee.next = 0
+        if tail != 0 { Slices.page(Int(tail)).pointee.next = UInt32(index) } else { setFirst(c, UInt32(index)) }
+        last[c] = UInt32(index)
+    }
+
+    /// A new page of class `c` at the front of its queue, with blocks carved.
+    private func newPage(_ c: Int) -> UnsafeMutablePointer<Page>? {
+        let slices = SizeClass.pageSlices(c)
+        var start = 0
+        if slices == 1 && cachedCount.pointee > 0 {
+            cachedCount.pointee -= 1
+            start = Int(cache[Int(cachedCount.pointee)])
+        } else {
+            let lock = Extents.lock
+            let held = lock.lock()
+            let span = Extents.allocateLocked(slices)
+            if held { lock.unlock() }
+            guard let span else { return nil }
+            start = span
+        }
+        Pool.reservation.markWritten(from: Slices.offset(start), to: Slices.offset(start + slices))
+        let page = Slices.page(start)
+        let blockSize = SizeClass.size(c)
+        page.initialize(to: Page())
+        page.pointee.blockSize = UInt32(blockSize)
+        page.pointee.capacity = UInt32((slices << Slices.shift) / blockSize)
+        // ⌊(2⁶⁴ - 1) / d⌋ + 1 is ⌊2⁶⁴ / d⌋ + 1, or exactly 2⁶⁴ / d for a power of two: exact for offsets < 2²⁰.
+        page.pointee.reciprocal = UInt.max / UInt(blockSize) &+ 1
+        page.pointee.heap = address
+        page.pointee.sizeClass = UInt8(c)
+        page.pointee.slices = UInt32(slices)
+        if slices > 1 {
+            for k in 1..<slices { Slices.setTag(start + k, Slices.Tag.pageInterior | UInt8(k)) }
+        }
+        Slices.setTag(start, Slices.Tag.smallPage)
+        pushFront(page, start)
+        Self.carve(page)
+        return page
+    }
+
+    // MARK: - Free
+
+    /// A free by the owner into a page on the full list, or one that leaves the page empty.
+    func freeLocalSlow(_ page: UnsafeMutablePointer<Page>, _ block: UInt) {
+        FreeBlock.push(block, before: page.pointee.localFree)
+        page.pointee.localFree = block
+        page.pointee.used &-= 1
+        if page.pointee.flags & Page.Flag.inFull != 0 {
+            // Back to the queue, unless a remote free already told us (the notice will do it).
+            let remote = page.remoteFree
+            var old = remote.pointee.load(ordering: .relaxed)
+            while old & Page.RemoteState.mask == Page.RemoteState.wantsNotice {
+                let (exchanged, seen) = remote.pointee.compareExchange(
+                    expected: old, desired: old & ~Page.RemoteState.mask, ordering: .acquiringAndReleasing)
+                if exchanged {
+                    removeFromFull(page)
+                    pushBack(page, Slices.index(of: page))
+                    break
+                }
+                old = seen
+            }
+        }
+        if page.pointee.used == 0 { pageEmptied(page) }
+    }
+
+    /// The owner's page has no block in use: give it back, unless it is the
+    /// only page of its class (then the heartbeat gives it back if it stays so).
+    func pageEmptied(_ page: UnsafeMutablePointer<Page>) {
+        let index = Slices.index(of: page)
+        let c = Int(page.pointee.sizeClass)
+        let inFull = page.pointee.flags & Page.Flag.inFull != 0
+        if !inFull && first[c] == UInt32(index) && page.pointee.next == 0 { return }
+        release(page, index)
+    }
+
+    /// Returns an empty page's slices to the cache or the pool.
+    private func release(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
+        // A page a remote free has announced stays until the notice is read.
+        if page.remoteFree.pointee.load(ordering: .acquiring) & Page.RemoteState.mask == Page.RemoteState.noticed { return }
+        if page.pointee.flags & Page.Flag.inFull != 0 { removeFromFull(page) } else { removeFromQueue(page, index) }
+        page.remoteFree.pointee.store(0, ordering: .relaxed)
+        page.pointee.heap = 0
+        let slices = Int(page.pointee.slices)
+        for k in 0..<slices { Slices.setTag(index + k, Slices.Tag.none) }
+        if slices == 1 && Int(cachedCount.pointee) < Self.cacheCapacity {
+            cache[Int(cachedCount.pointee)] = UInt32(index)
+            cachedCount.pointee += 1
+            return
+        }
+        let lock = Extents.lock
+        let held = lock.lock()
+        let now = Platform.coarseMilliseconds
+        Extents.freeLocked(index, slices, now: now)
+        Extents.purgeIfDueLocked(now: now)
+        if held { lock.unlock() }
+    }
+
+    // MARK: - Notices and the heartbeat
+
+    /// Takes the pages that remote frees moved off the full list back into their queues.
+    private func readNotices() {
+        if notified.pointee.load(ordering: .relaxed) == 0 { return }
+        var address = notified.pointee.exchange(0, ordering: .acquiring)
+        while address != 0 {
+            let page = UnsafeMutablePointer<Page>(bitPattern: address).unsafelyUnwrapped
+            address = page.pointee.nextNotified
+            page.remoteFree.pointee.bitwiseAnd(~Page.RemoteState.mask, ordering: .acquiringAndReleasing)
+            if page.pointee.flags & Page.Flag.inFull != 0 {
+                removeFromFull(page)
+                pushBack(page, Slices.index(of: page))
+            }
+        }
+    }
+
+    /// Tells the owner of `page` (a heap, maybe without a thread) that the page has room again.
+    static func notice(_ page: UnsafeMutablePointer<Page>, heap: UInt) {
+        let notified = ThreadHeap(heap).notified
+        var head = notified.pointee.load(ordering: .relaxed)
+        while true {
+            page.pointee.nextNotified = head
+            let (exchanged, seen) = notified.pointee.compareExchange(
+                expected: head, desired: UInt(bitPattern: page), ordering: .releasing)
+            if exchanged { return }
+            head = seen
+        }
+    }
+
+    /// Work that must happen now and then but not on the fast path, done on
+    /// the slow path: read notices always; every 64 calls, if 100 ms have
+    /// passed, give back empty pages, look after a heap without a thread, and
+    /// give free space back to the file system.
+    private func heartbeat() {
+        readNotices()
+        genericCalls.pointee &+= 1
+        guard genericCalls.pointee & 63 == 0 else { return }
+        let now = Platform.coarseMilliseconds
+        guard now &- lastBeat.pointee >= 100 else { return }
+        lastBeat.pointee = now
+        collect(releasingCurrent: true)
+        HeapRegistry.tendAbandoned(skipping: address)
+        let lock = Extents.lock
+        if lock.tryLock() {
+            Extents.purgeIfDueLocked(now: now)
+            lock.unlock()
+        }
+    }
+
+    /// Collects every page's remote frees and gives back the pages left empty
+    /// (also the only page of a class when `releasingCurrent`), and the cache.
+    func collect(releasingCurrent: Bool) {
+        readNotices()
+        for c in 1..<SizeClass.count {
+            var index = Int(first[c])
+            while index != 0 {
+                let page = Slices.page(index)
+                let next = Int(page.pointee.next)
+                Self.collectRemote(page)
+                if page.pointee.used == 0 && (releasingCurrent || index != Int(first[c]) || next != 0) {
+                    release(page, index)
+                }
+                index = next
+            }
+        }
+        var index = Int(full.pointee)
+        while index != 0 {
+            let page = Slices.page(index)
+            let next = Int(page.pointee.next)
+            if page.pointee.used == 0 { release(page, index) }
+            index = next
+        }
+        flushCache()
+    }
+
+    private func flushCache() {
+        guard cachedCount.pointee > 0 else { return }
+        let lock = Extents.lock
+        let held = lock.lock()
+        let now = Platform.coarseMilliseconds
+        while cachedCount.pointee > 0 {
+            cachedCount.pointee -= 1
+            Extents.freeLocked(Int(cache[Int(cachedCount.pointee)]), 1, now: now)
+        }
+        if held { lock.unlock() }
+    }
+
+    // MARK: - Statistics
+
+    /// Calls `body` with each page of the heap (queues and full list).
+    func forEachPage(_ body: (UnsafeMutablePointer<Page>) -> Void) {
+        for c in 1..<SizeClass.count {
+            var index = Int(first[c])
+            while index != 0 {
+                let page = Slices.page(index)
+                body(page)
+                index = Int(page.pointee.next)
+            }
+        }
+        var index = Int(full.pointee)
+        while index != 0 {
+            let page = Slices.page(index)
+            body(page)
+            index = Int(page.pointee.next)
+        }
+    }
+}
