@@ -198,21 +198,31 @@ enum Extents {
     static func freeLocked(_ start: Int, _ length: Int, now: UInt32) {
         var first = start
         var end = start + length
+        // The merged span is as old as its oldest part, so that a span that
+        // keeps absorbing fresh neighbours still ages and is given back.
+        var freedAt = now
         Slices.setTag(start, Slices.Tag.none)
         if first > Slices.first {
             let tag = Slices.tag(first - 1)
             if tag == Slices.Tag.freeSpanStart || tag == Slices.Tag.freeSpanEnd {
                 let left = tag == Slices.Tag.freeSpanStart ? first - 1 : Int(Slices.page(first - 1).pointee.spanStart)
+                freedAt = older(freedAt, Slices.page(left).pointee.freedAt, now: now)
                 removeFree(left)
                 first = left
             }
         }
         if end < Slices.end && Slices.tag(end) == Slices.Tag.freeSpanStart {
             let rightLength = Int(Slices.page(end).pointee.slices)
+            freedAt = older(freedAt, Slices.page(end).pointee.freedAt, now: now)
             removeFree(end)
             end += rightLength
         }
-        insertFree(first, end - first, freedAt: now, purged: false)
+        insertFree(first, end - first, freedAt: freedAt, purged: false)
+    }
+
+    /// The earlier of two times on the wrapping millisecond clock.
+    private static func older(_ a: UInt32, _ b: UInt32, now: UInt32) -> UInt32 {
+        now &- a > now &- b ? a : b
     }
 
     // MARK: - Giving space back
@@ -226,9 +236,14 @@ enum Extents {
     static func purgeIfDueLocked(now: UInt32) {
         guard now &- lastPurge.pointee >= purgeInterval else { return }
         lastPurge.pointee = now
-        let granuleSlices = Pool.reservation.granule >> Slices.shift
-        var b = bin(forLength: granuleSlices)
+        var b = 0
         while b < binCount {
+            let word = bitmap[b >> 6] & (~0 << UInt64(b & 63))
+            if word == 0 {
+                b = (b | 63) + 1
+                continue
+            }
+            b = (b & ~63) + word.trailingZeroBitCount
             var span = Int(bins[b])
             while span != 0 {
                 let page = Slices.page(span)

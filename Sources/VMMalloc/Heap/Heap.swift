@@ -68,10 +68,15 @@ enum Heap {
         guard size <= Int(Pool.length), alignment <= Int(Pool.length) else { return nil }
         let slices = (size + Slices.size - 1) >> Slices.shift
         let lock = Extents.lock
-        let held = lock.lock()
-        guard let start = Extents.allocateLocked(slices == 0 ? 1 : slices,
-                                                 alignment: alignment > Slices.size ? alignment : Slices.size)
-        else {
+        var held = lock.lock()
+        var found = Extents.allocateLocked(slices == 0 ? 1 : slices, alignment: alignment > Slices.size ? alignment : Slices.size)
+        if found == nil {
+            if held { lock.unlock() }
+            reclaim()
+            held = lock.lock()
+            found = Extents.allocateLocked(slices == 0 ? 1 : slices, alignment: alignment > Slices.size ? alignment : Slices.size)
+        }
+        guard let start = found else {
             if held { lock.unlock() }
             return nil
         }
@@ -86,6 +91,15 @@ enum Heap {
         if zeroed { clearWritten(pointer, size) }
         Pool.reservation.markWritten(from: Slices.offset(start), to: Slices.offset(start + slices))
         return pointer
+    }
+
+    /// Before an allocation fails for lack of space: gives back the empty
+    /// pages of the calling thread's heap and of every heap without a thread.
+    static func reclaim() {
+        if let current = vmm_current_heap(), UInt(bitPattern: current) != HeapRegistry.exitedHeap {
+            ThreadHeap(current).collect(releasingCurrent: true)
+        }
+        HeapRegistry.tendAllAbandoned()
     }
 
     /// Clears the first `size` bytes at `pointer`, skipping the granules known to be zero.
@@ -168,8 +182,8 @@ enum Heap {
                !FreeBlock.looksFree(block) {
                 FreeBlock.push(block, before: page.pointee.localFree)
                 page.pointee.localFree = block
+                // A page left empty is given back by the owner's slow path, not here.
                 page.pointee.used &-= 1
-                if page.pointee.used == 0 { ThreadHeap(page.pointee.heap).pageEmptied(page) }
                 return true
             }
         }

@@ -152,6 +152,14 @@ enum HeapRegistry {
         if held { lock.unlock() }
     }
 
+    /// Tends every abandoned heap once (when the pool is short of space).
+    static func tendAllAbandoned() {
+        let held = lock.lock()
+        let count = heapCount
+        if held { lock.unlock() }
+        for _ in 0..<count { tendAbandoned(skipping: 0) }
+    }
+
     // MARK: - The orphan heap
 
     /// A small block for a thread without a heap, from the orphan heap.

@@ -83,7 +83,13 @@ enum Slices {
         let stride = UInt(MemoryLayout<Page>.stride)
         let pages = pagesAddress &- Pool.start
         let tags = tagsAddress &- Pool.start
-        return Pool.reservation.ensure(from: Int(pages + UInt(from) * stride), to: Int(pages + UInt(to) * stride))
-            && Pool.reservation.ensure(from: Int(tags + UInt(from)), to: Int(tags + UInt(to)))
+        let pagesFrom = Int(pages + UInt(from) * stride), pagesTo = Int(pages + UInt(to) * stride)
+        let tagsFrom = Int(tags + UInt(from)), tagsTo = Int(tags + UInt(to))
+        guard Pool.reservation.ensure(from: pagesFrom, to: pagesTo), Pool.reservation.ensure(from: tagsFrom, to: tagsTo)
+        else { return false }
+        // Metadata is data a copy of the pool must hold, whatever happens to its granule's reservation.
+        Pool.reservation.markWritten(from: pagesFrom, to: pagesTo)
+        Pool.reservation.markWritten(from: tagsFrom, to: tagsTo)
+        return true
     }
 }

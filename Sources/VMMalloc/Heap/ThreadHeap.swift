@@ -226,8 +226,14 @@ struct ThreadHeap {
             start = Int(cache[Int(cachedCount.pointee)])
         } else {
             let lock = Extents.lock
-            let held = lock.lock()
-            let span = Extents.allocateLocked(slices)
+            var held = lock.lock()
+            var span = Extents.allocateLocked(slices)
+            if span == nil {
+                if held { lock.unlock() }
+                Heap.reclaim()
+                held = lock.lock()
+                span = Extents.allocateLocked(slices)
+            }
             if held { lock.unlock() }
             guard let span else { return nil }
             start = span
@@ -341,7 +347,7 @@ struct ThreadHeap {
 
     /// Work that must happen now and then but not on the fast path, done on
     /// the slow path: read notices always; every 64 calls, if 100 ms have
-    /// passed, give back empty pages, look after a heap without a thread, and
+    /// passed, give back empty pages (but the current one of a class), look after a heap without a thread, and
     /// give free space back to the file system.
     private func heartbeat() {
         readNotices()
@@ -350,7 +356,7 @@ struct ThreadHeap {
         let now = Platform.coarseMilliseconds
         guard now &- lastBeat.pointee >= 100 else { return }
         lastBeat.pointee = now
-        collect(releasingCurrent: true)
+        collect(releasingCurrent: false)
         HeapRegistry.tendAbandoned(skipping: address)
         let lock = Extents.lock
         if lock.tryLock() {

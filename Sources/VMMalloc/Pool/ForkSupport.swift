@@ -104,7 +104,7 @@ enum ForkSupport {
         case .success(let value): file = value
         case .failure(let error): return .failure(error)
         }
-        if let failure = file.setSize(length, roomNeeded: Pool.reservation.reservedBytes) {
+        if let failure = file.setSize(length, roomNeeded: Pool.reservation.heldBytes) {
             file.close()
             return .failure(failure.errno)
         }
@@ -116,7 +116,7 @@ enum ForkSupport {
             return .failure(error)
         }
         var failure: Platform.Errno?
-        _ = Pool.reservation.forEachReservedRun { start, end in
+        _ = Pool.reservation.forEachHeldRun { start, end in
             if let error = Platform.reserveSpace(file.fd, offset: start, length: end - start) {
                 failure = error
                 return false

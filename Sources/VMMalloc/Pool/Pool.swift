@@ -105,6 +105,7 @@ enum Pool {
         else {
             fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
         }
+        reservation.markWritten(from: 0, to: heapOffset)
         start = UInt(bitPattern: mapping)
         length = UInt(size)
         guard Heap.create(tables: heapOffset, slices: size >> Slices.shift) else {

@@ -98,17 +98,25 @@ struct SpaceReservation {
         return true
     }
 
-    /// Calls `body` with each run of reserved granules, as pool offsets [start, end).
-    func forEachReservedRun(_ body: (Int, Int) -> Bool) -> Bool {
+    /// Whether granule `index` may hold data: reserved, or written since it
+    /// was last known zero (a granule given back in part is no longer
+    /// reserved, but its other part may hold blocks).
+    private func mayHoldData(_ index: Int) -> Bool {
+        isReserved(index) || written[index >> 6].load(ordering: .relaxed) & (1 << UInt64(index & 63)) != 0
+    }
+
+    /// Calls `body` with each run of granules that may hold data, as pool
+    /// offsets [start, end): what a copy of the pool must hold.
+    func forEachHeldRun(_ body: (Int, Int) -> Bool) -> Bool {
         let granules = (poolSize + granule - 1) >> granuleShift
         var index = 0
         while index < granules {
-            if !isReserved(index) {
+            if !mayHoldData(index) {
                 index += 1
                 continue
             }
             var end = index + 1
-            while end < granules && isReserved(end) { end += 1 }
+            while end < granules && mayHoldData(end) { end += 1 }
             let limit = end << granuleShift
             if !body(index << granuleShift, limit < poolSize ? limit : poolSize) { return false }
             index = end
@@ -116,10 +124,10 @@ struct SpaceReservation {
         return true
     }
 
-    /// Bytes reserved so far.
-    var reservedBytes: Int {
+    /// Bytes of the granules that may hold data.
+    var heldBytes: Int {
         var total = 0
-        _ = forEachReservedRun { start, end in
+        _ = forEachHeldRun { start, end in
             total += end - start
             return true
         }
@@ -152,39 +160,39 @@ struct SpaceReservation {
         return true
     }
 
-    /// Gives the file space of the whole granules inside pool offsets
-    /// [from, to) back to the file system; they read as zeros again and are
-    /// reserved anew when next used. Once the pool is private (fork mode 1)
-    /// only the process's copies of the pages are dropped.
+    /// Gives the file space under pool offsets [from, to) (page aligned)
+    /// back to the file system; it reads as zeros again. Every granule it
+    /// touches is reserved anew when next used (fallocate fills the holes and
+    /// leaves the rest alone); granules wholly inside are known zero again.
+    /// Once the pool is private (fork mode 1) only the process's copies of
+    /// the pages are dropped.
     mutating func release(from: Int, to: Int) {
-        var index = (from + granule - 1) >> granuleShift
-        let end = to >> granuleShift
-        guard index < end else { return }
+        guard from < to else { return }
         let savedErrno = vmm_errno()
         defer { vmm_set_errno(savedErrno) }
         let mapping = UnsafeMutableRawPointer(bitPattern: poolAddress).unsafelyUnwrapped
-        while index < end {
-            if bitmap[index >> 6] == 0 && index & 63 == 0 {
-                index += 64
-                continue
-            }
+        guard Pool.file.isShared else {
+            Platform.discard(mapping + from, length: to - from)
+            return
+        }
+        // Only what was reserved holds file space.
+        var index = from >> granuleShift
+        let last = (to - 1) >> granuleShift
+        while index <= last {
             guard isReserved(index) else {
                 index += 1
                 continue
             }
             var runEnd = index + 1
-            while runEnd < end && isReserved(runEnd) { runEnd += 1 }
-            let offset = index << granuleShift
-            let length = ((runEnd << granuleShift) < poolSize ? runEnd << granuleShift : poolSize) - offset
-            if Pool.file.isShared {
-                if Pool.file.punch(offset: offset, length: length, mapping: mapping) {
-                    for cleared in index..<runEnd {
-                        bitmap[cleared >> 6] &= ~(1 << UInt64(cleared & 63))
-                        written[cleared >> 6].bitwiseAnd(~(1 << UInt64(cleared & 63)), ordering: .relaxed)
-                    }
+            while runEnd <= last && isReserved(runEnd) { runEnd += 1 }
+            let start = max(from, index << granuleShift)
+            let end = min(to, runEnd << granuleShift)
+            if Pool.file.punch(offset: start, length: end - start, mapping: mapping) {
+                for cleared in index..<runEnd {
+                    bitmap[cleared >> 6] &= ~(1 << UInt64(cleared & 63))
+                    let whole = cleared << granuleShift >= from && (cleared + 1) << granuleShift <= to
+                    if whole { written[cleared >> 6].bitwiseAnd(~(1 << UInt64(cleared & 63)), ordering: .relaxed) }
                 }
-            } else {
-                Platform.discard(mapping + offset, length: length)
             }
             index = runEnd
         }

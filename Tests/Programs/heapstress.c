@@ -1,0 +1,272 @@
+/*
+ * heapstress.c - the paths of the per-thread heap that single-threaded
+ * programs never take, checked from the outside:
+ *
+ *   remote    producers allocate, consumers on other threads check and free
+ *   handover  20000 short threads leave blocks behind for main to free; the
+ *             pool file must not grow with the number of threads
+ *   forkload  fork repeatedly while two threads allocate; children allocate too
+ *   giveback  after freeing everything, the pool file shrinks below 10% of its
+ *             peak within a second of further allocation
+ *
+ * Usage: heapstress <case>
+ */
+#include "poolcheck.h"
+#include <pthread.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <malloc.h>
+
+static unsigned long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (unsigned long long)t.tv_sec * 1000 + (unsigned long long)t.tv_nsec / 1000000;
+}
+
+static unsigned rnd(unsigned *state)
+{
+    *state = *state * 1103515245u + 12345u;
+    return *state >> 8;
+}
+
+static size_t random_size(unsigned *state)
+{
+    unsigned r = rnd(state) % 1000;
+    if (r < 900) return 1 + rnd(state) % 512;
+    if (r < 990) return 512 + rnd(state) % 32768;
+    return 65536 + rnd(state) % (1u << 20);
+}
+
+/* ---- remote: a queue between producers and consumers ---- */
+
+#define QUEUE 4096
+static struct { void *p; size_t n; unsigned seed; } queue[QUEUE];
+static int q_head, q_tail, q_done;
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_more = PTHREAD_COND_INITIALIZER, q_room = PTHREAD_COND_INITIALIZER;
+static long per_producer = 400000;
+
+static void *producer(void *arg)
+{
+    unsigned state = (unsigned)(uintptr_t)arg * 7919u + 1;
+    for (long i = 0; i < per_producer; i++) {
+        size_t n = random_size(&state);
+        void *p = malloc(n);
+        CHECKF(p != NULL, "malloc(%zu) failed", n);
+        unsigned seed = rnd(&state);
+        fill_pattern(p, n < 256 ? n : 256, seed);
+        pthread_mutex_lock(&q_lock);
+        while ((q_head + 1) % QUEUE == q_tail) pthread_cond_wait(&q_room, &q_lock);
+        queue[q_head].p = p;
+        queue[q_head].n = n < 256 ? n : 256;
+        queue[q_head].seed = seed;
+        q_head = (q_head + 1) % QUEUE;
+        pthread_cond_signal(&q_more);
+        pthread_mutex_unlock(&q_lock);
+    }
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    (void)arg;
+    long freed = 0;
+    for (;;) {
+        pthread_mutex_lock(&q_lock);
+        while (q_head == q_tail && !q_done) pthread_cond_wait(&q_more, &q_lock);
+        if (q_head == q_tail && q_done) {
+            pthread_mutex_unlock(&q_lock);
+            break;
+        }
+        void *p = queue[q_tail].p;
+        size_t n = queue[q_tail].n;
+        unsigned seed = queue[q_tail].seed;
+        q_tail = (q_tail + 1) % QUEUE;
+        pthread_cond_signal(&q_room);
+        pthread_mutex_unlock(&q_lock);
+        CHECKF(check_pattern(p, n, seed), "block %p changed between threads", p);
+        free(p);
+        freed++;
+    }
+    return (void *)freed;
+}
+
+static void case_remote(void)
+{
+    pthread_t prod[2], cons[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&prod[i], NULL, producer, (void *)(uintptr_t)(i + 1)) == 0);
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&cons[i], NULL, consumer, NULL) == 0);
+    for (int i = 0; i < 2; i++) pthread_join(prod[i], NULL);
+    pthread_mutex_lock(&q_lock);
+    q_done = 1;
+    pthread_cond_broadcast(&q_more);
+    pthread_mutex_unlock(&q_lock);
+    long freed = 0;
+    for (int i = 0; i < 2; i++) {
+        void *r;
+        pthread_join(cons[i], &r);
+        freed += (long)r;
+    }
+    CHECKF(freed == 2 * per_producer, "freed %ld of %ld blocks", freed, 2 * per_producer);
+    printf("remote_frees=%ld\n", freed);
+}
+
+/* ---- handover: short threads, blocks freed by main after they exit ---- */
+
+#define KEEP 64
+static void *left_behind[KEEP * 4];
+static unsigned left_seed[KEEP * 4];
+
+static void *short_thread(void *arg)
+{
+    int slot = (int)(uintptr_t)arg;
+    unsigned state = (unsigned)slot * 31u + 7u;
+    void *mine[200];
+    for (int i = 0; i < 200; i++) {
+        mine[i] = malloc(random_size(&state) % 4000 + 1);
+        CHECK(mine[i] != NULL);
+    }
+    for (int i = 0; i < 200; i++) {
+        if (i < KEEP) {
+            left_behind[slot * KEEP + i] = mine[i];
+            left_seed[slot * KEEP + i] = state + (unsigned)i;
+            fill_pattern(mine[i], 16, state + (unsigned)i);
+        } else {
+            free(mine[i]);
+        }
+    }
+    return NULL;
+}
+
+static void case_handover(void)
+{
+    const int rounds = 5000;
+    long long after_first = 0;
+    void *probe = malloc(64);
+    for (int round = 0; round < rounds; round++) {
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++) CHECK(pthread_create(&t[i], NULL, short_thread, (void *)(uintptr_t)i) == 0);
+        for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+        for (int i = 0; i < KEEP * 4; i++) {
+            CHECKF(check_pattern(left_behind[i], 16, left_seed[i]), "a block of an exited thread changed");
+            free(left_behind[i]);
+        }
+        if (round == 100) after_first = (long long)pool_file_stat(probe).st_blocks * 512;
+    }
+    long long at_end = (long long)pool_file_stat(probe).st_blocks * 512;
+    printf("threads=%d pool_bytes_after_400=%lld pool_bytes_at_end=%lld\n", rounds * 4, after_first, at_end);
+    CHECKF(at_end <= after_first + (4 << 20), "the pool file grew from %lld to %lld bytes as threads came and went",
+           after_first, at_end);
+    free(probe);
+}
+
+/* ---- forkload: fork while other threads allocate ---- */
+
+static volatile int stop_threads;
+
+static void *churner(void *arg)
+{
+    unsigned state = (unsigned)(uintptr_t)arg;
+    void *slots[256] = {0};
+    while (!stop_threads) {
+        unsigned i = rnd(&state) % 256;
+        free(slots[i]);
+        size_t n = random_size(&state);
+        slots[i] = malloc(n);
+        CHECK(slots[i] != NULL);
+        memset(slots[i], (int)i, n < 64 ? n : 64);
+    }
+    for (int i = 0; i < 256; i++) free(slots[i]);
+    return NULL;
+}
+
+static void case_forkload(void)
+{
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, churner, (void *)(uintptr_t)(i + 11)) == 0);
+    for (int f = 0; f < 40; f++) {
+        pid_t pid = fork();
+        CHECK(pid >= 0);
+        if (pid == 0) {
+            unsigned state = (unsigned)f;
+            static void *blocks[1000];
+            static size_t sizes[1000];
+            for (int i = 0; i < 1000; i++) {
+                size_t n = random_size(&state);
+                blocks[i] = malloc(n);
+                if (!blocks[i]) _exit(3);
+                sizes[i] = n < 128 ? n : 128;
+                fill_pattern(blocks[i], sizes[i], (unsigned)i);
+            }
+            for (int i = 0; i < 1000; i++) {
+                if (malloc_usable_size(blocks[i]) < sizes[i]) _exit(4);
+                if (!check_pattern(blocks[i], sizes[i], (unsigned)i)) _exit(5);
+                free(blocks[i]);
+            }
+            _exit(0);
+        }
+        int status = 0;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d ended with status 0x%x", f, status);
+    }
+    stop_threads = 1;
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    puts("forks=40");
+}
+
+/* ---- giveback: the file shrinks after everything is freed ---- */
+
+static void case_giveback(void)
+{
+    enum { LARGE = 192, SMALL = 200000 };
+    static void *large[LARGE], *small[SMALL];
+    for (int i = 0; i < LARGE; i++) {
+        large[i] = malloc(1u << 20);
+        CHECK(large[i] != NULL);
+        memset(large[i], 1, 1u << 20);
+    }
+    for (int i = 0; i < SMALL; i++) {
+        small[i] = malloc(100 + (size_t)(i % 200));
+        CHECK(small[i] != NULL);
+        memset(small[i], 2, 100);
+    }
+    long long peak = (long long)pool_file_stat(large[0]).st_blocks * 512;
+    for (int i = 0; i < LARGE; i++) free(large[i]);
+    for (int i = 0; i < SMALL; i++) free(small[i]);
+    unsigned long long start = now_ms();
+    long long now_bytes = peak;
+    unsigned long long took = 0;
+    void *probe = NULL;
+    while (now_ms() - start < 1500) {
+        /* further allocator activity: a few sizes, never much live */
+        for (int i = 0; i < 1000; i++) {
+            void *p = malloc(16 + (size_t)(i % 64) * 16);
+            CHECK(p != NULL);
+            free(p);
+        }
+        if (!probe) probe = malloc(32);
+        now_bytes = (long long)pool_file_stat(probe).st_blocks * 512;
+        if (now_bytes < peak / 10) {
+            took = now_ms() - start;
+            break;
+        }
+    }
+    printf("peak_pool_bytes=%lld\nafter_free_pool_bytes=%lld\nms=%llu\n", peak, now_bytes, took);
+    CHECKF(now_bytes < peak / 10, "the pool file still holds %lld of its peak %lld bytes 1.5 s after everything was freed",
+           now_bytes, peak);
+    CHECKF(took <= 1000, "the pool file took %llu ms to shrink below 10%% of its peak", took);
+    free(probe);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) FAIL("usage: heapstress <case>");
+    if (!strcmp(argv[1], "remote")) case_remote();
+    else if (!strcmp(argv[1], "handover")) case_handover();
+    else if (!strcmp(argv[1], "forkload")) case_forkload();
+    else if (!strcmp(argv[1], "giveback")) case_giveback();
+    else FAIL("unknown case %s", argv[1]);
+    printf("OK %s\n", argv[1]);
+    return 0;
+}
