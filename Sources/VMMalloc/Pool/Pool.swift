@@ -72,6 +72,8 @@ enum Pool {
         }
         configuration = config
         keepDirectory()
+        if let error = Log.begin(config) { fail(error) }
+        Log.say(.calls, "creating the pool")
 
         let file: BackingFile
         switch BackingFile.open(in: config.directory) {
@@ -108,6 +110,7 @@ enum Pool {
         Heap.create(metadata: mapping, blocks: mapping + heapOffset, end: mapping + size)
         start = UInt(bitPattern: mapping)
         length = UInt(size)
+        Trace.poolCreated()
     }
 
     /// A copy of VMMALLOC_POOL_DIR, for the copies of the pool made at fork

@@ -86,12 +86,12 @@ struct Message {
         }
     }
 
-    /// Writes the line, with its newline, to standard error.
-    mutating func writeLine() {
+    /// Writes the line, with its newline, to `fd` (standard error unless told).
+    mutating func writeLine(to fd: Int32 = 2) {
         let count = length
         buffer.withBytes { bytes in
             bytes[count] = 0x0a
-            Platform.write(2, bytes.baseAddress!, count + 1)
+            Platform.write(fd, bytes.baseAddress!, count + 1)
         }
     }
 }

@@ -1,0 +1,191 @@
+import VMMallocShim
+
+/// What the debug variant logs about allocation calls, the pool and fork, and
+/// the byte counts every allocation call keeps there. Each function is one
+/// call at its site; in the release variant each is empty.
+enum Trace {
+    // MARK: - Allocation calls (level 4; a failure at level 1)
+
+    /// After an allocation call: its size, alignment and result.
+    @inline(__always)
+    static func allocated(_ size: Int, alignment: Int, _ result: UnsafeMutableRawPointer?,
+                          file: StaticString, line: UInt, function: StaticString) {
+#if VMMALLOC_DEBUG
+        logAllocation(size, alignment: alignment, result, file: file, line: line, function: function)
+#endif
+    }
+
+    /// Before a block of the pool is freed: its address and usable size.
+    @inline(__always)
+    static func freeing(_ pointer: UnsafeMutableRawPointer,
+                        file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
+#if VMMALLOC_DEBUG
+        logFree(pointer, file: file, line: line, function: function)
+#endif
+    }
+
+    /// The usable size of a block of the pool about to be resized, 0 in the release variant.
+    @inline(__always)
+    static func sizeBeforeResize(_ pointer: UnsafeMutableRawPointer) -> Int {
+#if VMMALLOC_DEBUG
+        Heap.usableSize(pointer) ?? 0
+#else
+        0
+#endif
+    }
+
+    /// After realloc resized a block of the pool: the old block and its size, the request and the result.
+    @inline(__always)
+    static func resized(_ pointer: UnsafeMutableRawPointer, from oldSize: Int, to size: Int,
+                        _ result: UnsafeMutableRawPointer?,
+                        file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
+#if VMMALLOC_DEBUG
+        logResize(pointer, from: oldSize, to: size, result, file: file, line: line, function: function)
+#endif
+    }
+
+#if VMMALLOC_DEBUG
+    @inline(never)
+    private static func logAllocation(_ size: Int, alignment: Int, _ result: UnsafeMutableRawPointer?,
+                                      file: StaticString, line: UInt, function: StaticString) {
+        let usable = result.flatMap { Heap.usableSize($0) } ?? 0
+        Usage.add(usable)
+        let level: Log.Level = result == nil ? .errors : .allocations
+        guard Log.isOn(level) else { return }
+        var message = Log.start(level, file: file, line: line, function: function)
+        message.append("size ")
+        message.append(size)
+        if alignment > Block.alignment {
+            message.append(" alignment ")
+            message.append(alignment)
+        }
+        if let result {
+            message.append(" -> ")
+            message.append(pointer: result)
+            message.append(" (usable ")
+            message.append(usable)
+            message.append(")")
+        } else {
+            message.append(" -> NULL: the pool has no room (ENOMEM)")
+        }
+        Log.write(&message)
+    }
+
+    @inline(never)
+    private static func logFree(_ pointer: UnsafeMutableRawPointer,
+                                file: StaticString, line: UInt, function: StaticString) {
+        let usable = Heap.usableSize(pointer) ?? 0
+        Usage.remove(usable)
+        guard Log.isOn(.allocations) else { return }
+        var message = Log.start(.allocations, file: file, line: line, function: function)
+        message.append(pointer: pointer)
+        message.append(" (usable ")
+        message.append(usable)
+        message.append(")")
+        Log.write(&message)
+    }
+
+    @inline(never)
+    private static func logResize(_ pointer: UnsafeMutableRawPointer, from oldSize: Int, to size: Int,
+                                  _ result: UnsafeMutableRawPointer?,
+                                  file: StaticString, line: UInt, function: StaticString) {
+        let usable = result.flatMap { Heap.usableSize($0) } ?? 0
+        if result != nil {
+            Usage.remove(oldSize)
+            Usage.add(usable)
+        }
+        let level: Log.Level = result == nil ? .errors : .allocations
+        guard Log.isOn(level) else { return }
+        var message = Log.start(level, file: file, line: line, function: function)
+        message.append(pointer: pointer)
+        message.append(" (usable ")
+        message.append(oldSize)
+        message.append(") size ")
+        message.append(size)
+        if let result {
+            message.append(" -> ")
+            message.append(pointer: result)
+            message.append(" (usable ")
+            message.append(usable)
+            message.append(")")
+        } else {
+            message.append(" -> NULL: the pool has no room (ENOMEM); the block is unchanged")
+        }
+        Log.write(&message)
+    }
+#endif
+
+    // MARK: - The pool and fork (level 2)
+
+    /// The pool exists: where, how large, on what file system.
+    static func poolCreated(file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
+        guard Log.isOn(.operations) else { return }
+        var message = Log.start(.operations, file: file, line: line, function: function)
+        message.append("pool created in ")
+        message.append(cString: Pool.configuration.directory)
+        message.append(" (")
+        appendFileSystem(&message)
+        message.append("): ")
+        message.append(Int(Pool.length))
+        message.append(" bytes at ")
+        message.append(pointer: Pool.base)
+        message.append(", VMMALLOC_FORK=")
+        message.append(Int(Pool.configuration.forkMode.rawValue))
+        message.append(", process ")
+        message.append(Platform.processID)
+        Log.write(&message)
+    }
+
+    /// The file system of the pool, as the log and the statistics name it.
+    static func appendFileSystem(_ message: inout Message) {
+        guard let fileSystem = Platform.fileSystem(ofFile: Pool.file.fd), Pool.file.isStillOpen else {
+            message.append("file system unknown: the pool's descriptor is closed")
+            return
+        }
+        message.append(fileSystem.name)
+        if fileSystem.isDAX { message.append(", DAX") }
+    }
+
+    /// In the forking thread, before fork.
+    static func forkStarts(file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
+        guard Log.isOn(.operations) else { return }
+        var message = Log.start(.operations, file: file, line: line, function: function)
+        message.append("fork: VMMALLOC_FORK=")
+        message.append(Int(Pool.configuration.forkMode.rawValue))
+        let meaning: StaticString = switch Pool.configuration.forkMode {
+        case .shared: " (parent and child share the pool)"
+        case .copyOnWrite: " (the pool becomes private, copied on write)"
+        case .copyFile: " (the child gets a copy of the pool file)"
+        case .copyFileOrCopyOnWrite: " (the child gets a copy of the pool file, else copy on write)"
+        }
+        message.append(meaning)
+        Log.write(&message)
+    }
+
+    /// In the parent, after fork.
+    static func forkParentResumes(file: StaticString = #fileID, line: UInt = #line,
+                                  function: StaticString = #function) {
+        Usage.forks += 1
+        guard Log.isOn(.operations) else { return }
+        var message = Log.start(.operations, file: file, line: line, function: function)
+        message.append("fork: the parent resumes (fork ")
+        message.append(Usage.forks)
+        message.append(" of this process)")
+        Log.write(&message)
+    }
+
+    /// In the child, after fork: its own log file first, if the name asks for one.
+    static func forkChildStarts(file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
+        Usage.forks = 0
+        Log.childStarts()
+        guard Log.isOn(.operations) else { return }
+        var message = Log.start(.operations, file: file, line: line, function: function)
+        message.append("fork: child process ")
+        message.append(Platform.processID)
+        let pool: StaticString = !Pool.file.isShared ? " starts on a private pool (copy on write)"
+            : Pool.configuration.forkMode.copiesFile ? " starts on its own copy of the pool file"
+            : " starts on the pool it shares with its parent"
+        message.append(pool)
+        Log.write(&message)
+    }
+}
