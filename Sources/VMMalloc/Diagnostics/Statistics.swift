@@ -29,7 +29,7 @@ enum Statistics {
         line = item("pool")
         line.append(cString: Pool.configuration.directory)
         line.append(" (")
-        Trace.appendFileSystem(&line)
+        appendFileSystem(&line)
         line.append("), ")
         line.append(Int(Pool.length))
         line.append(" bytes at ")
@@ -107,6 +107,16 @@ enum Statistics {
             line.append(Usage.forks)
         }
         line.writeLine(to: fd)
+    }
+
+    /// The file system of the pool, as the log and the statistics name it.
+    static func appendFileSystem(_ message: inout Message) {
+        guard let fileSystem = Platform.fileSystem(ofFile: Pool.file.fd), Pool.file.isStillOpen else {
+            message.append("file system unknown: the pool's descriptor is closed")
+            return
+        }
+        message.append(fileSystem.name)
+        if fileSystem.isDAX { message.append(", DAX") }
     }
 
     /// A line of the summary with its label, padded so that the values align.

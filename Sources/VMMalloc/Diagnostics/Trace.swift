@@ -66,7 +66,9 @@ enum Trace {
             message.append(usable)
             message.append(")")
         } else {
-            message.append(" -> NULL: the pool has no room (ENOMEM)")
+            message.append(" -> NULL: ")
+            message.append(Platform.Errno(rawValue: ENOMEM))
+            message.append(" (the pool has no room for it)")
         }
         Log.write(&message)
     }
@@ -109,7 +111,9 @@ enum Trace {
             message.append(usable)
             message.append(")")
         } else {
-            message.append(" -> NULL: the pool has no room (ENOMEM); the block is unchanged")
+            message.append(" -> NULL: ")
+            message.append(Platform.Errno(rawValue: ENOMEM))
+            message.append(" (the pool has no room for it); the block is unchanged")
         }
         Log.write(&message)
     }
@@ -124,7 +128,7 @@ enum Trace {
         message.append("pool created in ")
         message.append(cString: Pool.configuration.directory)
         message.append(" (")
-        appendFileSystem(&message)
+        Statistics.appendFileSystem(&message)
         message.append("): ")
         message.append(Int(Pool.length))
         message.append(" bytes at ")
@@ -134,16 +138,6 @@ enum Trace {
         message.append(", process ")
         message.append(Platform.processID)
         Log.write(&message)
-    }
-
-    /// The file system of the pool, as the log and the statistics name it.
-    static func appendFileSystem(_ message: inout Message) {
-        guard let fileSystem = Platform.fileSystem(ofFile: Pool.file.fd), Pool.file.isStillOpen else {
-            message.append("file system unknown: the pool's descriptor is closed")
-            return
-        }
-        message.append(fileSystem.name)
-        if fileSystem.isDAX { message.append(", DAX") }
     }
 
     /// In the forking thread, before fork.
