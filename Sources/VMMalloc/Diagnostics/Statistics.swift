@@ -15,6 +15,7 @@ import VMMallocShim
 ///     ...
 enum Statistics {
     /// Prints the summary if VMMALLOC_LOG_STATS=1 asked for it and the pool exists.
+    @_optimize(size)
     static func reportAtExit() {
         guard Pool.length > 0, Pool.configuration.logStats else { return }
         let savedErrno = vmm_errno()
