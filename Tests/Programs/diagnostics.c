@@ -4,7 +4,8 @@
  *   diagnostics double      free one block twice
  *   diagnostics interior    free a pointer 16 bytes into a block
  *   diagnostics calls       malloc(1234), free it, a malloc the pool cannot
- *                           hold, and a fork whose child allocates too
+ *                           hold, an aligned_alloc with a bad alignment, and
+ *                           a fork whose child allocates too
  *   diagnostics threads N M N threads, each M malloc/free pairs of 1..300 bytes
  *   diagnostics stats       leaves known blocks in use at exit (see below)
  *
@@ -82,6 +83,9 @@ int main(int argc, char **argv)
         errno = 0;
         void *huge = malloc((size_t)1 << 40);
         printf("huge=%s enomem=%d\n", huge ? "non-null" : "null", errno == ENOMEM);
+        errno = 0;
+        void *misaligned = aligned_alloc(3, 16);
+        printf("misaligned=%s einval=%d\n", misaligned ? "non-null" : "null", errno == EINVAL);
         fork_and_wait(1);
         puts("OK calls");
         return 0;

@@ -106,6 +106,7 @@ struct DebugVariantTests {
         let r = try run(exe, ["calls"], environment: env)
         #expect(r.exitStatus == 0 && r.stdout.contains("OK calls"), "\(r)")
         #expect(printed("huge", r) == "null enomem=1", "a malloc the pool cannot hold did not fail with ENOMEM:\n\(r)")
+        #expect(printed("misaligned", r) == "null einval=1", "aligned_alloc(3, 16) did not fail with EINVAL:\n\(r)")
         let lines = r.stderrLines
         let parsed = lines.compactMap(LogLine.init)
         #expect(parsed.count == lines.count,
@@ -123,6 +124,7 @@ struct DebugVariantTests {
         }
         // 1: the failed malloc, with the errno text.
         has(1, "the ENOMEM line") { $0.text.contains("size 1099511627776 -> NULL: Cannot allocate memory") }
+        has(1, "the EINVAL line") { $0.function.hasPrefix("vmmAlignedAlloc") && $0.text == "the call fails: Invalid argument" }
         // 2: the pool, with directory, file system, size and address; fork and its mode.
         has(2, "the pool-created line") { line in
             guard line.text.hasPrefix("pool created in \(poolDir) (") else { return false }

@@ -12,7 +12,8 @@ private func outOfMemory() -> UnsafeMutableRawPointer? {
 }
 
 @inline(never)
-private func invalidArgument() -> UnsafeMutableRawPointer? {
+private func invalidArgument(function: StaticString = #function) -> UnsafeMutableRawPointer? {
+    Log.error("the call fails", Platform.Errno.invalidArgument, function: function)
     vmm_set_errno(EINVAL)
     return nil
 }

@@ -43,17 +43,26 @@ enum Log {
         }
     }
 
+    /// A level-1 line: what failed, and the errno text of why.
+    @inline(__always)
+    static func error(_ text: StaticString, _ error: Platform.Errno,
+                      file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
+        if isOn(.errors) {
+            var message = start(.errors, file: file, line: line, function: function)
+            message.append(text)
+            message.append(": ")
+            message.append(error)
+            write(&message)
+        }
+    }
+
     /// A line of `level` with its prefix, for the caller to complete and `write`.
     static func start(_ level: Level, file: StaticString = #fileID, line: UInt = #line,
                       function: StaticString = #function) -> Message {
         var message = Message("libvmmalloc: <")
         message.append(level.rawValue)
         message.append("> ")
-        message.append(file)
-        message.append(":")
-        message.append(Int(line))
-        message.append(" ")
-        message.append(function)
+        message.append(file: file, line: line, function: function)
         message.append(": ")
         return message
     }

@@ -54,19 +54,14 @@ enum Statistics {
         }
 
         line = item("large blocks")
-        line.append(heap.largeBlocks)
-        line.append(" (")
-        line.append(heap.largeBytes)
-        line.append(" bytes), below ")
+        appendBlocks(heap.largeBlocks, bytes: heap.largeBytes, to: &line)
+        line.append(", below ")
         line.append(heap.hugeSize)
         line.append(" bytes")
         line.writeLine(to: fd)
 
         line = item("huge blocks")
-        line.append(heap.hugeBlocks)
-        line.append(" (")
-        line.append(heap.hugeBytes)
-        line.append(" bytes)")
+        appendBlocks(heap.hugeBlocks, bytes: heap.hugeBytes, to: &line)
         line.writeLine(to: fd)
 
         line = item("handed out now")
@@ -118,6 +113,14 @@ enum Statistics {
         }
         message.append(fileSystem.name)
         if fileSystem.isDAX { message.append(", DAX") }
+    }
+
+    /// "<count> (<bytes> bytes)".
+    private static func appendBlocks(_ count: Int, bytes: Int, to line: inout Message) {
+        line.append(count)
+        line.append(" (")
+        line.append(bytes)
+        line.append(" bytes)")
     }
 
     /// A line of the summary with its label, padded so that the values align.

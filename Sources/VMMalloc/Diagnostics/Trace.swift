@@ -59,17 +59,7 @@ enum Trace {
             message.append(" alignment ")
             message.append(alignment)
         }
-        if let result {
-            message.append(" -> ")
-            message.append(pointer: result)
-            message.append(" (usable ")
-            message.append(usable)
-            message.append(")")
-        } else {
-            message.append(" -> NULL: ")
-            message.append(Platform.Errno(rawValue: ENOMEM))
-            message.append(" (the pool has no room for it)")
-        }
+        appendResult(result, usable: usable, to: &message)
         Log.write(&message)
     }
 
@@ -104,18 +94,24 @@ enum Trace {
         message.append(oldSize)
         message.append(") size ")
         message.append(size)
-        if let result {
-            message.append(" -> ")
-            message.append(pointer: result)
-            message.append(" (usable ")
-            message.append(usable)
-            message.append(")")
-        } else {
+        appendResult(result, usable: usable, to: &message)
+        if result == nil { message.append("; the block is unchanged") }
+        Log.write(&message)
+    }
+
+    /// " -> <address> (usable <bytes>)", or why there is no address.
+    private static func appendResult(_ result: UnsafeMutableRawPointer?, usable: Int, to message: inout Message) {
+        guard let result else {
             message.append(" -> NULL: ")
             message.append(Platform.Errno(rawValue: ENOMEM))
-            message.append(" (the pool has no room for it); the block is unchanged")
+            message.append(" (the pool has no room for it)")
+            return
         }
-        Log.write(&message)
+        message.append(" -> ")
+        message.append(pointer: result)
+        message.append(" (usable ")
+        message.append(usable)
+        message.append(")")
     }
 #endif
 

@@ -48,12 +48,7 @@ enum ForkSupport {
             }
         case .copyFileOrCopyOnWrite:
             if case .failure(let error) = copyPool() {
-                if Log.isOn(.errors) {
-                    var line = Log.start(.errors)
-                    line.append("cannot copy the pool for the child process, copying on write instead: ")
-                    line.append(error)
-                    Log.write(&line)
-                }
+                Log.error("cannot copy the pool for the child process, copying on write instead", error)
                 makePrivate()
             }
         }

@@ -85,10 +85,7 @@ struct SpaceReservation {
                 line.append(" bytes")
                 Log.write(&line)
             }
-            if !Pool.file.reserve(offset: offset, length: length, mapping: mapping) {
-                Log.say(.errors, "the file system has no room for the pool to grow into (ENOSPC)")
-                return false
-            }
+            if !Pool.file.reserve(offset: offset, length: length, mapping: mapping) { return false }
             for marked in index..<end {
                 bitmap[marked >> 6] |= 1 << UInt64(marked & 63)
             }

@@ -30,11 +30,7 @@ func vmmAssert(_ condition: @autoclosure () -> Bool, _ text: StaticString, _ poi
 func assertionFailed(_ text: StaticString, _ pointer: UnsafeRawPointer?,
                      file: StaticString, line: UInt, function: StaticString) -> Never {
     var message = Message("libvmmalloc: ")
-    message.append(file)
-    message.append(":")
-    message.append(Int(line))
-    message.append(" ")
-    message.append(function)
+    message.append(file: file, line: line, function: function)
     message.append(": assertion failed: ")
     message.append(text)
     if let pointer {

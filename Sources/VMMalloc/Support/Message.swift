@@ -52,6 +52,15 @@ struct Message {
         }
     }
 
+    /// Appends a place in the library's source: "Module/File.swift:line function".
+    mutating func append(file: StaticString, line: UInt, function: StaticString) {
+        append(file)
+        append(":")
+        append(Int(line))
+        append(" ")
+        append(function)
+    }
+
     /// Appends a byte count in whole MiB, rounded down.
     mutating func append(mebibytes bytes: Int) {
         append(bytes >> 20)
