@@ -199,6 +199,11 @@ struct DebugVariantTests {
         // Without a "-" parent and child share the file.
         #expect(logged.contains { $0.contains("size 4321 -> ") }, "the child's lines are not in the shared file")
         #expect(work.entries() == ["vmmalloc.log"], "other files: \(work.entries() ?? [])")
+        // A second process appends: it does not truncate what the first wrote.
+        _ = try logOfCalls(level: "2", extra: ["VMMALLOC_LOG_FILE": path])
+        let both = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        #expect(both.components(separatedBy: "pool created in ").count - 1 == 2 && both.contains("size 4321 -> "),
+                "the second process did not append to the first one's log:\n\(both)")
     }
 
     @Test("VMMALLOC_LOG_FILE ending in '-': one file per process, the forked child's with its own pid")

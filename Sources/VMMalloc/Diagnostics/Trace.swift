@@ -6,7 +6,8 @@ import VMMallocShim
 enum Trace {
     // MARK: - Allocation calls (level 4; a failure at level 1)
 
-    /// After an allocation call: its size, alignment and result.
+    /// After an allocation call: its size, alignment and result, which must lie
+    /// in the pool, aligned as asked, with room for the size.
     @inline(__always)
     static func allocated(_ size: Int, alignment: Int, _ result: UnsafeMutableRawPointer?,
                           file: StaticString, line: UInt, function: StaticString) {
@@ -49,6 +50,11 @@ enum Trace {
     private static func logAllocation(_ size: Int, alignment: Int, _ result: UnsafeMutableRawPointer?,
                                       file: StaticString, line: UInt, function: StaticString) {
         let usable = result.flatMap { Heap.usableSize($0) } ?? 0
+        if let result {
+            vmmAssert(Pool.contains(result) && UInt(bitPattern: result) & UInt(alignment - 1) == 0 && usable >= size,
+                      "the heap handed out a block outside the pool, misaligned or too small", result,
+                      file: file, line: line, function: function)
+        }
         Usage.add(usable)
         let level: Log.Level = result == nil ? .errors : .allocations
         guard Log.isOn(level) else { return }

@@ -39,9 +39,9 @@ enum Platform {
 
     static func close(_ fd: Int32) { _ = VMMallocShim.close(fd) }
 
-    /// Creates (or empties) the file at `path` for appending lines to it.
+    /// Opens the file at `path`, created if needed, for appending lines to it.
     static func openForAppending(_ path: UnsafePointer<CChar>) -> Result<Int32, Errno> {
-        let fd = vmm_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = vmm_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         return fd >= 0 ? .success(fd) : .failure(.current)
     }
 
