@@ -28,3 +28,7 @@ VMM_EXPORT size_t malloc_usable_size(void *ptr) { return vmm_malloc_usable_size(
 
 // Create the pool when the library is loaded, unless an allocation came first.
 __attribute__((constructor)) static void vmm_constructor(void) { vmm_initialize(); }
+
+// At exit (after the program's own exit handlers and destructors): the statistics, if asked for.
+// The pool stays mapped, so whatever still allocates after this keeps working.
+__attribute__((destructor)) static void vmm_destructor(void) { vmm_finalize(); }

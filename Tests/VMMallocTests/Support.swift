@@ -235,23 +235,36 @@ enum Library {
 
     static func unoptimizedPath() throws -> String { try builtUnoptimized.get() }
 
+    /// The debug variant: the same source with its checks and its log
+    /// (`-Xswiftc -DVMMALLOC_DEBUG`), optimised, in a scratch path of its own;
+    /// or VMMALLOC_TEST_DEBUG_LIBRARY.
+    private static let builtDebugVariant: Result<String, HarnessError> =
+        given("VMMALLOC_TEST_DEBUG_LIBRARY")
+            ?? build(configuration: "release", scratch: Paths.scratch + "-debug", flags: ["-Xswiftc", "-DVMMALLOC_DEBUG"])
+
+    static func debugPath() throws -> String { try builtDebugVariant.get() }
+
     private static func buildOnce() -> Result<String, HarnessError> {
-        if let given = ProcessInfo.processInfo.environment["VMMALLOC_TEST_LIBRARY"], !given.isEmpty {
-            let absolute = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
-            guard FileManager.default.fileExists(atPath: absolute) else {
-                return .failure(HarnessError("VMMALLOC_TEST_LIBRARY=\(given) does not exist"))
-            }
-            return .success(absolute)
-        }
-        return build(configuration: "release")
+        given("VMMALLOC_TEST_LIBRARY") ?? build(configuration: "release")
     }
 
-    private static func build(configuration: String) -> Result<String, HarnessError> {
+    /// The library named by the environment variable `variable`, nil when it is not set.
+    private static func given(_ variable: String) -> Result<String, HarnessError>? {
+        guard let given = ProcessInfo.processInfo.environment[variable], !given.isEmpty else { return nil }
+        let absolute = given.hasPrefix("/") ? given : FileManager.default.currentDirectoryPath + "/" + given
+        guard FileManager.default.fileExists(atPath: absolute) else {
+            return .failure(HarnessError("\(variable)=\(given) does not exist"))
+        }
+        return .success(absolute)
+    }
+
+    private static func build(configuration: String, scratch: String = Paths.scratch,
+                              flags: [String] = []) -> Result<String, HarnessError> {
         guard let swift = which("swift") else {
             return .failure(HarnessError("cannot build libvmmalloc: `swift` is not on PATH"))
         }
         // A scratch path of its own: `swift test` holds the lock on .build.
-        let args = ["build", "-c", configuration, "--product", "vmmalloc", "--scratch-path", Paths.scratch]
+        let args = ["build", "-c", configuration, "--product", "vmmalloc", "--scratch-path", scratch] + flags
         let result: RunResult
         do {
             result = try run(swift, args, environment: ProcessInfo.processInfo.environment.filter { $0.key != "LD_PRELOAD" },
@@ -262,7 +275,7 @@ enum Library {
         guard result.succeeded else {
             return .failure(HarnessError("BUILDING libvmmalloc FAILED; every test needs it.\n\(result)"))
         }
-        let lib = Paths.scratch + "/\(configuration)/libvmmalloc.so"
+        let lib = scratch + "/\(configuration)/libvmmalloc.so"
         guard FileManager.default.fileExists(atPath: lib) else {
             return .failure(HarnessError("swift build succeeded but \(lib) does not exist.\n\(result)"))
         }

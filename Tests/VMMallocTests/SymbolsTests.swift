@@ -2,6 +2,65 @@
 // no dependency but the C library.
 import Testing
 
+/// The builds of the library every shared-object test looks at.
+enum LibraryBuild: String, CaseIterable, Sendable {
+    case release
+    case unoptimized
+    case debugVariant
+
+    var path: String {
+        get throws {
+            switch self {
+            case .release: try Library.path()
+            case .unoptimized: try Library.unoptimizedPath()
+            case .debugVariant: try Library.debugPath()
+            }
+        }
+    }
+}
+
+/// The direct calls, jumps and address references of every function of a shared object, by name.
+func callGraph(of lib: String) throws -> [String: Set<String>] {
+    let r = try runChecked(try tool("objdump"), ["-d", "--no-show-raw-insn", lib])
+    var edges: [String: Set<String>] = [:]
+    var current = ""
+    for line in r.stdout.split(separator: "\n") {
+        if line.hasSuffix(">:"), let open = line.firstIndex(of: "<") {
+            current = String(line[line.index(after: open)..<line.index(line.endIndex, offsetBy: -2)])
+            edges[current, default: []] = edges[current, default: []]
+            continue
+        }
+        guard let open = line.lastIndex(of: "<"), let close = line.lastIndex(of: ">"), open < close else { continue }
+        var target = String(line[line.index(after: open)..<close])
+        if let plus = target.firstIndex(of: "+"), !target.hasSuffix("@plt") { target = String(target[..<plus]) }
+        if target != current { edges[current, default: []].insert(target) }
+    }
+    return edges
+}
+
+/// Every function reachable from `roots`, each with the function it was reached from.
+func reachable(from roots: Set<String>, in edges: [String: Set<String>]) -> [String: String] {
+    var cameFrom: [String: String] = [:]
+    var queue = Array(roots)
+    var seen = roots
+    while let function = queue.popLast() {
+        for callee in edges[function] ?? [] where !seen.contains(callee) {
+            seen.insert(callee)
+            cameFrom[callee] = function
+            queue.append(callee)
+        }
+    }
+    for root in roots { cameFrom[root] = cameFrom[root] ?? "" }
+    return cameFrom
+}
+
+/// The call path from a root to `function`, for messages.
+func callPath(to function: String, _ cameFrom: [String: String]) -> String {
+    var path = [function]
+    while let previous = cameFrom[path.last!], !previous.isEmpty { path.append(previous) }
+    return path.reversed().joined(separator: " -> ")
+}
+
 @Suite("Shared object")
 struct SymbolsTests {
     static let api: Set<String> = [
@@ -9,9 +68,10 @@ struct SymbolsTests {
         "memalign", "valloc", "pvalloc", "malloc_usable_size",
     ]
 
-    @Test("nm -D --defined-only lists exactly the malloc API (optimised and unoptimised builds)", arguments: [true, false])
-    func exportedSymbols(optimized: Bool) throws {
-        let lib = try optimized ? Library.path() : Library.unoptimizedPath()
+    @Test("nm -D --defined-only lists exactly the malloc API (release, unoptimised, debug variant)",
+          arguments: LibraryBuild.allCases)
+    func exportedSymbols(build: LibraryBuild) throws {
+        let lib = try build.path
         let r = try runChecked(try tool("nm"), ["-D", "--defined-only", lib])
         var names: [String] = []
         var local: [String] = []
@@ -31,9 +91,10 @@ struct SymbolsTests {
                 "unexpected: \(exported.subtracting(Self.api).sorted()), missing: \(Self.api.subtracting(exported).sorted())")
     }
 
-    @Test("readelf -d: SONAME libvmmalloc.so.1, the only NEEDED is libc.so.6")
-    func dynamicSection() throws {
-        let lib = try Library.path()
+    @Test("readelf -d: SONAME libvmmalloc.so.1, the only NEEDED is libc.so.6 (release and debug variant)",
+          arguments: [LibraryBuild.release, .debugVariant])
+    func dynamicSection(build: LibraryBuild) throws {
+        let lib = try build.path
         let r = try runChecked(try tool("readelf"), ["-d", "-W", lib])
         func bracketed(_ tag: String) -> [String] {
             r.stdout.split(separator: "\n").filter { $0.contains("(\(tag))") }.compactMap { line in
@@ -53,41 +114,15 @@ struct SymbolsTests {
         "malloc@plt", "calloc@plt", "realloc@plt", "posix_memalign@plt", "aligned_alloc@plt", "memalign@plt",
     ]
 
-    @Test("nothing reachable from the API or the constructor calls an allocator (optimised and unoptimised builds)",
-          arguments: [true, false])
-    func noAllocationReachable(optimized: Bool) throws {
-        let lib = try optimized ? Library.path() : Library.unoptimizedPath()
-        let r = try runChecked(try tool("objdump"), ["-d", "--no-show-raw-insn", lib])
-        // The call graph: every function's direct calls, jumps and address references.
-        var edges: [String: Set<String>] = [:]
-        var current = ""
-        for line in r.stdout.split(separator: "\n") {
-            if line.hasSuffix(">:"), let open = line.firstIndex(of: "<") {
-                current = String(line[line.index(after: open)..<line.index(line.endIndex, offsetBy: -2)])
-                continue
-            }
-            guard let open = line.lastIndex(of: "<"), let close = line.lastIndex(of: ">"), open < close else { continue }
-            var target = String(line[line.index(after: open)..<close])
-            if let plus = target.firstIndex(of: "+"), !target.hasSuffix("@plt") { target = String(target[..<plus]) }
-            if target != current { edges[current, default: []].insert(target) }
-        }
-        let roots = Self.api.union(["vmm_constructor"])
+    @Test("nothing reachable from the API, the constructor or the destructor calls an allocator (release, unoptimised, debug variant)",
+          arguments: LibraryBuild.allCases)
+    func noAllocationReachable(build: LibraryBuild) throws {
+        let edges = try callGraph(of: try build.path)
+        let roots = Self.api.union(["vmm_constructor", "vmm_destructor"])
         #expect(roots.isSubset(of: Set(edges.keys)), "the disassembly lacks some entry points: \(roots.subtracting(edges.keys).sorted())")
-        // Breadth-first from the entry points; remember how each function was reached.
-        var cameFrom: [String: String] = [:]
-        var queue = Array(roots)
-        var seen = roots
-        while let function = queue.popLast() {
-            for callee in edges[function] ?? [] where !seen.contains(callee) {
-                seen.insert(callee)
-                cameFrom[callee] = function
-                queue.append(callee)
-            }
-        }
-        for bad in Self.allocating.intersection(seen).sorted() {
-            var path = [bad]
-            while let previous = cameFrom[path.last!] { path.append(previous) }
-            Issue.record("\(bad) is reachable: \(path.reversed().joined(separator: " -> "))")
+        let cameFrom = reachable(from: roots, in: edges)
+        for bad in Self.allocating.intersection(cameFrom.keys).sorted() {
+            Issue.record("\(bad) is reachable: \(callPath(to: bad, cameFrom))")
         }
     }
 

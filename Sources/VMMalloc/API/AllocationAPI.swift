@@ -12,32 +12,43 @@ private func outOfMemory() -> UnsafeMutableRawPointer? {
 }
 
 @inline(never)
-private func invalidArgument() -> UnsafeMutableRawPointer? {
+private func invalidArgument(function: StaticString = #function) -> UnsafeMutableRawPointer? {
+    Log.error("the call fails", Platform.Errno.invalidArgument, function: function)
     vmm_set_errno(EINVAL)
     return nil
 }
 
 /// Every allocation: from the pool, or NULL with ENOMEM when it is full.
 @inline(__always)
-private func allocate(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
-    if alignment <= 16, let pointer = Heap.allocateFast(size) {
+private func allocate(_ size: Int, alignment: Int, zeroed: Bool, file: StaticString = #fileID, line: UInt = #line,
+                      function: StaticString = #function) -> UnsafeMutableRawPointer? {
+    // The debug variant takes the slow path every time, where each call is checked and traced.
+    if !Variant.isDebug, alignment <= 16, let pointer = Heap.allocateFast(size) {
         if zeroed { memset(pointer, 0, size) }
         return pointer
     }
-    return allocateSlow(size, alignment: alignment, zeroed: zeroed)
+    return allocateSlow(size, alignment: alignment, zeroed: zeroed, file: file, line: line, function: function)
 }
 
 @inline(never)
-private func allocateSlow(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+private func allocateSlow(_ size: Int, alignment: Int, zeroed: Bool, file: StaticString, line: UInt,
+                          function: StaticString) -> UnsafeMutableRawPointer? {
     guard Pool.ensureCreated() else {
         return ForeignPointers.allocate(size, alignment: alignment, zeroed: zeroed) ?? outOfMemory()
     }
-    return Heap.allocate(size, alignment: alignment, zeroed: zeroed) ?? outOfMemory()
+    let result = Heap.allocate(size, alignment: alignment, zeroed: zeroed)
+    Trace.allocated(size, alignment: alignment, result, file: file, line: line, function: function)
+    return result ?? outOfMemory()
 }
 
 @_cdecl("vmm_initialize")
 func vmmInitialize() {
     _ = Pool.ensureCreated()
+}
+
+@_cdecl("vmm_finalize")
+func vmmFinalize() {
+    Statistics.reportAtExit()
 }
 
 @_cdecl("vmm_malloc")
@@ -53,21 +64,26 @@ func vmmCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
 }
 
 /// Says, in one line, that a call got a pointer the pool never handed out
-/// (or one already freed), which is then left alone.
+/// (or one already freed), which is then left alone. The debug variant stops
+/// there instead, with the place of the call.
 @inline(never)
-private func reportBadPointer(_ call: StaticString, _ pointer: UnsafeMutableRawPointer) {
-    var line = Message("libvmmalloc: ")
-    line.append(call)
-    line.append("(")
-    line.append(pointer: pointer)
-    line.append("): not a block in use from the pool (freed twice, or never allocated); ignored")
-    line.writeLine()
+private func reportBadPointer(_ call: StaticString, _ pointer: UnsafeMutableRawPointer,
+                              file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
+    vmmAssert(false, "not a block in use from the pool (freed twice, or never allocated)", pointer,
+              file: file, line: line, function: function)
+    var message = Message("libvmmalloc: ")
+    message.append(call)
+    message.append("(")
+    message.append(pointer: pointer)
+    message.append("): not a block in use from the pool (freed twice, or never allocated); ignored")
+    message.writeLine()
 }
 
 @_cdecl("vmm_free")
 func vmmFree(_ pointer: UnsafeMutableRawPointer?) {
     guard let pointer else { return }
     if Pool.contains(pointer) {
+        Trace.freeing(pointer)
         if !Heap.free(pointer) { reportBadPointer("free", pointer) }
     } else {
         ForeignPointers.free(pointer)
@@ -80,12 +96,18 @@ func vmmRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutab
     guard Pool.contains(pointer) else { return ForeignPointers.reallocate(pointer, to: size) }
     if size == 0 {
         // glibc frees the block and returns NULL.
+        Trace.freeing(pointer)
         if !Heap.free(pointer) { reportBadPointer("realloc", pointer) }
         return nil
     }
+    let oldSize = Trace.sizeBeforeResize(pointer)
     switch Heap.reallocate(pointer, to: size) {
-    case .done(let moved): return moved
-    case .outOfMemory: return outOfMemory()
+    case .done(let moved):
+        Trace.resized(pointer, from: oldSize, to: size, moved)
+        return moved
+    case .outOfMemory:
+        Trace.resized(pointer, from: oldSize, to: size, nil)
+        return outOfMemory()
     case .notABlock:
         reportBadPointer("realloc", pointer)
         return invalidArgument()

@@ -11,6 +11,7 @@ enum ForeignPointers {
     /// A block from the system allocator, for the calls the pool cannot serve
     /// while it is being created; nil where there is none.
     static func allocate(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
+        Log.say(.calls, "allocating from the system allocator while the pool is created")
         #if os(Linux)
         if alignment > 16 { return __libc_memalign(alignment, size) }
         return zeroed ? __libc_calloc(1, size) : __libc_malloc(size)

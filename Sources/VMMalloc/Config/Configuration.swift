@@ -17,18 +17,31 @@ struct Configuration {
     /// The text of VMMALLOC_POOL_SIZE, for messages.
     var poolSizeText: UnsafePointer<CChar>
     var forkMode: ForkMode
+    /// VMMALLOC_LOG_LEVEL, 0 (no log) to 4 (every allocation).
+    var logLevel = 0
+    /// VMMALLOC_LOG_FILE, nil for standard error. A name ending in `-` gets the process id appended.
+    var logFile: UnsafePointer<CChar>?
+    /// VMMALLOC_LOG_STATS=1: a summary of the pool and the heap at exit.
+    var logStats = false
 
-    /// Reads the environment.
+    /// Reads the environment. The release variant has no log: it does not
+    /// read VMMALLOC_LOG_LEVEL and VMMALLOC_LOG_FILE at all, so a setting meant
+    /// for the debug variant neither acts nor stops it.
     static func fromEnvironment() -> Result<Configuration, ConfigurationError> {
         parse(directory: getenv(cString("VMMALLOC_POOL_DIR")),
               size: getenv(cString("VMMALLOC_POOL_SIZE")),
-              fork: getenv(cString("VMMALLOC_FORK")))
+              fork: getenv(cString("VMMALLOC_FORK")),
+              logLevel: Variant.isDebug ? getenv(cString("VMMALLOC_LOG_LEVEL")) : nil,
+              logFile: Variant.isDebug ? getenv(cString("VMMALLOC_LOG_FILE")) : nil,
+              logStats: getenv(cString("VMMALLOC_LOG_STATS")))
     }
 
     /// Checks raw variable values (nil when unset); the checks run in the order
-    /// a user reads them: directory, size, fork mode.
+    /// a user reads them: directory, size, fork mode, then the diagnostics.
     static func parse(directory: UnsafePointer<CChar>?, size: UnsafePointer<CChar>?,
-                      fork: UnsafePointer<CChar>?) -> Result<Configuration, ConfigurationError> {
+                      fork: UnsafePointer<CChar>?, logLevel: UnsafePointer<CChar>? = nil,
+                      logFile: UnsafePointer<CChar>? = nil,
+                      logStats: UnsafePointer<CChar>? = nil) -> Result<Configuration, ConfigurationError> {
         guard let directory else { return .failure(.notSet(.poolDirectory)) }
         guard directory.pointee != 0 else { return .failure(.empty(.poolDirectory)) }
         if let problem = checkDirectory(directory) { return .failure(problem) }
@@ -52,7 +65,30 @@ struct Configuration {
             if mode.copiesFile && !Platform.canCopyPoolForFork { return .failure(.forkModeUnsupported(fork)) }
             forkMode = mode
         }
-        return .success(Configuration(directory: directory, poolSize: bytes, poolSizeText: size, forkMode: forkMode))
+        var configuration = Configuration(directory: directory, poolSize: bytes, poolSizeText: size, forkMode: forkMode)
+        if let logLevel {
+            guard logLevel.pointee != 0 else { return .failure(.empty(.logLevel)) }
+            guard let level = singleDigit(logLevel), level <= 4 else { return .failure(.logLevelInvalid(logLevel)) }
+            configuration.logLevel = level
+        }
+        if let logFile {
+            guard logFile.pointee != 0 else { return .failure(.empty(.logFile)) }
+            // Room for the name, a process id and the terminating zero.
+            guard strlen(logFile) + 12 < Int(PATH_MAX) else { return .failure(.logFileNameTooLong(logFile)) }
+            configuration.logFile = logFile
+        }
+        if let logStats {
+            guard logStats.pointee != 0 else { return .failure(.empty(.logStats)) }
+            guard let value = singleDigit(logStats), value <= 1 else { return .failure(.logStatsInvalid(logStats)) }
+            configuration.logStats = value == 1
+        }
+        return .success(configuration)
+    }
+
+    /// The value of a one-digit text, nil for anything else.
+    private static func singleDigit(_ text: UnsafePointer<CChar>) -> Int? {
+        guard text.pointee >= 0x30, text.pointee <= 0x39, text[1] == 0 else { return nil }
+        return Int(text.pointee - 0x30)
     }
 
     /// The directory exists, is a directory, and this process may create files in it.

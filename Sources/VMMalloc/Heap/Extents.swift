@@ -13,6 +13,7 @@ enum Extents {
 
     // Layout of the storage in pool metadata.
     private static let lockOffset = 0
+    private static let magicOffset = 4
     private static let lastPurgeOffset = 8
     private static let bitmapOffset = 16
     private static let binsOffset = bitmapOffset + 4 * 8
@@ -37,11 +38,20 @@ enum Extents {
     /// Sets up the allocator with every block slice in one free span.
     static func create(at address: UnsafeMutableRawPointer) -> Bool {
         storage = UInt(bitPattern: address)
+        address.storeBytes(of: magic, toByteOffset: magicOffset, as: UInt32.self)
         guard Slices.reserveTables(Slices.first, Slices.first + 1),
               Slices.reserveTables(Slices.end - 1, Slices.end)
         else { return false }
         insertFree(Slices.first, Slices.end - Slices.first, freedAt: 0, purged: true)
         return true
+    }
+
+    /// A word at the pool start that only an overwritten header lacks.
+    private static let magic: UInt32 = 0x766d_6d31
+
+    /// Whether the pool header still holds its mark (debug checks).
+    static var headerIsIntact: Bool {
+        UnsafeRawPointer(bitPattern: storage).unsafelyUnwrapped.load(fromByteOffset: magicOffset, as: UInt32.self) == magic
     }
 
     // MARK: - Bins
@@ -97,6 +107,7 @@ enum Extents {
     /// bytes, with its file space and table entries reserved; nil when the pool
     /// has no such span or the file system no room. The caller holds the lock.
     static func allocateLocked(_ length: Int, alignment: Int = Slices.size) -> Int? {
+        vmmAssert(headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: storage))
         let alignSlices = alignment > Slices.size ? alignment >> Slices.shift : 1
         guard let span = find(length, alignSlices: alignSlices) else { return nil }
         let spanLength = Int(Slices.page(span).pointee.slices)
@@ -196,6 +207,9 @@ enum Extents {
     /// Gives back the span of `length` slices at `start`, whose tags other
     /// than the first are `none`. The caller holds the lock.
     static func freeLocked(_ start: Int, _ length: Int, now: UInt32) {
+        vmmAssert(headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: storage))
+        vmmAssert(start >= Slices.first && start + length <= Slices.end, "a span outside the pool is freed",
+                  UnsafeRawPointer(Slices.address(start)))
         var first = start
         var end = start + length
         // The merged span is as old as its oldest part, so that a span that

@@ -70,6 +70,9 @@ struct ThreadHeap {
     @inline(__always)
     static func pop(_ page: UnsafeMutablePointer<Page>) -> UInt {
         let block = page.pointee.free
+        vmmAssert(isBlock(block, of: page), "a free-list link leaves its page", UnsafeRawPointer(bitPattern: block))
+        vmmAssert(FreeBlock.looksFree(block), "a block on a free list is not marked free (written after free?)",
+                  UnsafeRawPointer(bitPattern: block))
         page.pointee.free = FreeBlock.next(block)
         page.pointee.used &+= 1
         FreeBlock.unmark(block)
@@ -81,6 +84,7 @@ struct ThreadHeap {
     /// A block of class `c`: from the current page after a refill, from the
     /// next page of the queue, or from a new page; nil when the pool is full.
     func allocate(_ c: Int) -> UInt? {
+        vmmAssert(Extents.headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: address))
         heartbeat()
         var index = Int(first[c])
         while index != 0 {
@@ -113,6 +117,16 @@ struct ThreadHeap {
         return false
     }
 
+    /// Whether `block` is the start of a carved block of `page` (debug checks).
+    static func isBlock(_ block: UInt, of page: UnsafeMutablePointer<Page>) -> Bool {
+        let start = UInt(bitPattern: Slices.address(Slices.index(of: page)))
+        guard block >= start, block < start + UInt(page.pointee.slices) << UInt(Slices.shift),
+              let index = page.blockIndex(atOffset: block - start)
+        else { return false }
+        return index < UInt(page.pointee.carved)
+            && Int(page.pointee.blockSize) == SizeClass.size(Int(page.pointee.sizeClass))
+    }
+
     /// Moves the remote frees of `page` to its free list; false when there were none.
     /// Only the owner calls this.
     @discardableResult
@@ -130,6 +144,7 @@ struct ThreadHeap {
         var tail = list
         var count: UInt32 = 1
         while true {
+            vmmAssert(isBlock(tail, of: page), "a remote free list leaves its page", UnsafeRawPointer(bitPattern: tail))
             let next = FreeBlock.next(tail)
             if next == 0 { break }
             tail = next
@@ -262,6 +277,7 @@ struct ThreadHeap {
 
     /// A free by the owner into a page on the full list, or one that leaves the page empty.
     func freeLocalSlow(_ page: UnsafeMutablePointer<Page>, _ block: UInt) {
+        vmmAssert(Self.isBlock(block, of: page), "size class and page metadata disagree", UnsafeRawPointer(bitPattern: block))
         FreeBlock.push(block, before: page.pointee.localFree)
         page.pointee.localFree = block
         page.pointee.used &-= 1

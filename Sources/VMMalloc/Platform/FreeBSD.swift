@@ -15,6 +15,20 @@ extension Platform {
     /// The page size of the file open as `fd` (FreeBSD has no hugetlbfs).
     static func pageSize(ofFile fd: Int32) -> Int { pageSize }
 
+    /// The file system of the file open as `fd`, nil when it cannot be examined.
+    static func fileSystem(ofFile fd: Int32) -> FileSystem? {
+        var info = statfs()
+        guard fstatfs(fd, &info) == 0 else { return nil }
+        let name: StaticString = withUnsafeBytes(of: &info.f_fstypename) { bytes in
+            let type = bytes.baseAddress!.assumingMemoryBound(to: CChar.self)
+            if strcmp(type, cString("tmpfs")) == 0 { return "tmpfs" }
+            if strcmp(type, cString("ufs")) == 0 { return "ufs" }
+            if strcmp(type, cString("zfs")) == 0 { return "zfs" }
+            return "other"
+        }
+        return FileSystem(name: name, isDAX: false)
+    }
+
     /// Opens an unnamed temporary file in `directory`: mkstemp, then unlink.
     static func createUnnamedFile(in directory: UnsafePointer<CChar>) -> Result<Int32, Errno> {
         createNamedThenUnlink(in: directory)

@@ -23,6 +23,32 @@ extension Platform {
         return pageSize
     }
 
+    /// The file system of the file open as `fd`, nil when it cannot be examined.
+    static func fileSystem(ofFile fd: Int32) -> FileSystem? {
+        var info = statfs()
+        guard fstatfs(fd, &info) == 0 else { return nil }
+        let name: StaticString = switch UInt(bitPattern: Int(info.f_type)) & 0xffff_ffff {
+        case UInt(TMPFS_MAGIC): "tmpfs"
+        case UInt(HUGETLBFS_MAGIC): "hugetlbfs"
+        case UInt(RAMFS_MAGIC): "ramfs"
+        case UInt(EXT4_SUPER_MAGIC): "ext2/ext3/ext4"
+        case UInt(XFS_SUPER_MAGIC): "xfs"
+        case UInt(BTRFS_SUPER_MAGIC): "btrfs"
+        case UInt(F2FS_SUPER_MAGIC): "f2fs"
+        case 0x2fc1_2fc1: "zfs"
+        case UInt(NFS_SUPER_MAGIC): "nfs"
+        case UInt(OVERLAYFS_SUPER_MAGIC): "overlayfs"
+        case UInt(FUSE_SUPER_MAGIC): "fuse"
+        default: "other"
+        }
+        // The DAX state is per file (ext4 and xfs mounted with dax or dax=inode).
+        var extended = statx()
+        let isDAX = statx(fd, cString(""), AT_EMPTY_PATH, UInt32(STATX_BASIC_STATS), &extended) == 0
+            && extended.stx_attributes_mask & UInt64(STATX_ATTR_DAX) != 0
+            && extended.stx_attributes & UInt64(STATX_ATTR_DAX) != 0
+        return FileSystem(name: name, isDAX: isDAX)
+    }
+
     /// Opens an unnamed temporary file in `directory`: O_TMPFILE, or where the
     /// file system lacks it, mkstemp followed at once by unlink.
     static func createUnnamedFile(in directory: UnsafePointer<CChar>) -> Result<Int32, Errno> {

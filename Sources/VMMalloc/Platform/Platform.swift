@@ -39,6 +39,14 @@ enum Platform {
 
     static func close(_ fd: Int32) { _ = VMMallocShim.close(fd) }
 
+    /// Opens the file at `path`, created if needed, for appending lines to it.
+    static func openForAppending(_ path: UnsafePointer<CChar>) -> Result<Int32, Errno> {
+        let fd = vmm_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        return fd >= 0 ? .success(fd) : .failure(.current)
+    }
+
+    static var processID: Int { Int(getpid()) }
+
     /// Which file an open descriptor refers to.
     struct FileIdentity: Equatable {
         var device: UInt64 = 0

@@ -68,12 +68,17 @@ struct BackingFile {
             switch Platform.reserveSpace(fd, offset: offset, length: length) {
             case nil: return true
             case let error? where error == .unsupported || error == .invalidArgument: break
-            case _?: return false
+            case let error?:
+                Log.error("cannot reserve the pool file's space", error)
+                return false
             }
         }
         switch Platform.populateForWriting(mapping + offset, length: length) {
         case nil: return true
-        case let error?: return error == .unsupported || error == .invalidArgument
+        case let error?:
+            if error == .unsupported || error == .invalidArgument { return true }
+            Log.error("cannot fault in the pool file's space", error)
+            return false
         }
     }
 

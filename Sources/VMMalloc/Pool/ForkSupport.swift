@@ -34,6 +34,7 @@ enum ForkSupport {
         defer { vmm_set_errno(savedErrno) }
         lockHeld = Heap.prepareFork()
         forkingThread.store(Platform.currentThread, ordering: .relaxed)
+        Trace.forkStarts()
         switch Pool.configuration.forkMode {
         case .shared:
             break
@@ -46,7 +47,10 @@ enum ForkSupport {
                 fatal(&line)
             }
         case .copyFileOrCopyOnWrite:
-            if case .failure = copyPool() { makePrivate() }
+            if case .failure(let error) = copyPool() {
+                Log.error("cannot copy the pool for the child process, copying on write instead", error)
+                makePrivate()
+            }
         }
     }
 
@@ -57,6 +61,7 @@ enum ForkSupport {
             copy = BackingFile()
         }
         forkingThread.store(0, ordering: .relaxed)
+        Trace.forkParentResumes()
         if lockHeld { Heap.parentAfterFork() }
     }
 
@@ -76,10 +81,12 @@ enum ForkSupport {
         }
         forkingThread.store(0, ordering: .relaxed)
         Heap.childAfterFork()
+        Trace.forkChildStarts()
     }
 
     /// Mode 1: from now on parent and child write to private copies of the pages.
     private static func makePrivate() {
+        Log.say(.calls, "remapping the pool private")
         guard Pool.file.isShared else { return }
         guard Pool.file.isStillOpen else {
             var line = Message("libvmmalloc: the program closed the pool's file descriptor ")
@@ -98,6 +105,7 @@ enum ForkSupport {
     /// Modes 2 and 3: a new unnamed file holding the pool as it is now, with
     /// the same space reserved. The caller holds the heap lock.
     private static func copyPool() -> Result<Void, Platform.Errno> {
+        Log.say(.calls, "copying the pool file for the child")
         let length = Int(Pool.length)
         let file: BackingFile
         switch BackingFile.open(in: Pool.configuration.directory) {

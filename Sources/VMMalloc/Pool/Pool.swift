@@ -72,6 +72,8 @@ enum Pool {
         }
         configuration = config
         keepDirectory()
+        if let error = Log.begin(config) { fail(error) }
+        Log.say(.calls, "creating the pool")
 
         let file: BackingFile
         switch BackingFile.open(in: config.directory) {
@@ -111,6 +113,7 @@ enum Pool {
         guard Heap.create(tables: heapOffset, slices: size >> Slices.shift) else {
             fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
         }
+        Trace.poolCreated()
     }
 
     /// A copy of VMMALLOC_POOL_DIR, for the copies of the pool made at fork

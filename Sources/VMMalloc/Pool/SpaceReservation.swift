@@ -87,9 +87,17 @@ struct SpaceReservation {
             let offset = index << granuleShift
             let limit = end << granuleShift
             let mapping = UnsafeMutableRawPointer(bitPattern: poolAddress).unsafelyUnwrapped
-            if !Pool.file.reserve(offset: offset, length: (limit < poolSize ? limit : poolSize) - offset, mapping: mapping) {
-                return false
+            let length = (limit < poolSize ? limit : poolSize) - offset
+            if Log.isOn(.calls) {
+                var line = Log.start(.calls)
+                line.append("reserving file space at offset ")
+                line.append(offset)
+                line.append(", ")
+                line.append(length)
+                line.append(" bytes")
+                Log.write(&line)
             }
+            if !Pool.file.reserve(offset: offset, length: length, mapping: mapping) { return false }
             for marked in index..<end {
                 bitmap[marked >> 6] |= 1 << UInt64(marked & 63)
             }

@@ -12,23 +12,25 @@ enum Variant {
 #endif
 }
 
-/// Stops the process with file, line, the condition and the pointer involved
-/// when `condition` is false (debug variant only).
+/// Stops the process when `condition` is false (debug variant only), with one
+/// line naming the source file, line and function, the condition and the
+/// pointer involved:
+/// `libvmmalloc: VMMalloc/Heap.swift:80 free(_:): assertion failed: <text> (pointer 0x...)`.
+/// The line goes to standard error, and to the log file too when there is one.
 @inline(__always)
 func vmmAssert(_ condition: @autoclosure () -> Bool, _ text: StaticString, _ pointer: UnsafeRawPointer? = nil,
-               file: StaticString = #fileID, line: UInt = #line) {
+               file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
 #if VMMALLOC_DEBUG
-    if !condition() { assertionFailed(text, pointer, file: file, line: line) }
+    if !condition() { assertionFailed(text, pointer, file: file, line: line, function: function) }
 #endif
 }
 
 #if VMMALLOC_DEBUG
 @inline(never)
-func assertionFailed(_ text: StaticString, _ pointer: UnsafeRawPointer?, file: StaticString, line: UInt) -> Never {
+func assertionFailed(_ text: StaticString, _ pointer: UnsafeRawPointer?,
+                     file: StaticString, line: UInt, function: StaticString) -> Never {
     var message = Message("libvmmalloc: ")
-    message.append(file)
-    message.append(":")
-    message.append(Int(line))
+    message.append(file: file, line: line, function: function)
     message.append(": assertion failed: ")
     message.append(text)
     if let pointer {
@@ -36,6 +38,7 @@ func assertionFailed(_ text: StaticString, _ pointer: UnsafeRawPointer?, file: S
         message.append(pointer: pointer)
         message.append(")")
     }
-    fatal(&message)
+    Log.writeFatal(&message)
+    Platform.abort()
 }
 #endif

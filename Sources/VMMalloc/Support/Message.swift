@@ -52,6 +52,15 @@ struct Message {
         }
     }
 
+    /// Appends a place in the library's source: "Module/File.swift:line function".
+    mutating func append(file: StaticString, line: UInt, function: StaticString) {
+        append(file)
+        append(":")
+        append(Int(line))
+        append(" ")
+        append(function)
+    }
+
     /// Appends a byte count in whole MiB, rounded down.
     mutating func append(mebibytes bytes: Int) {
         append(bytes >> 20)
@@ -86,12 +95,12 @@ struct Message {
         }
     }
 
-    /// Writes the line, with its newline, to standard error.
-    mutating func writeLine() {
+    /// Writes the line, with its newline, to `fd` (standard error unless told).
+    mutating func writeLine(to fd: Int32 = 2) {
         let count = length
         buffer.withBytes { bytes in
             bytes[count] = 0x0a
-            Platform.write(2, bytes.baseAddress!, count + 1)
+            Platform.write(fd, bytes.baseAddress!, count + 1)
         }
     }
 }

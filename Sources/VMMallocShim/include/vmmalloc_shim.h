@@ -42,6 +42,7 @@
 
 // Implemented in Swift (API layer).
 void vmm_initialize(void);
+void vmm_finalize(void);
 void *vmm_malloc(size_t size);
 void *vmm_calloc(size_t count, size_t size);
 void *vmm_realloc(void *ptr, size_t size);
