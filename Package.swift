@@ -19,14 +19,17 @@ let package = Package(
         .library(name: "vmmalloc", type: .dynamic, targets: ["VMMalloc"]),
     ],
     targets: [
+        .target(name: "VMMallocSystem"),
+        .target(name: "VMMallocConfig", dependencies: ["VMMallocSystem"], swiftSettings: embedded),
         .target(
             name: "VMMallocShim",
+            dependencies: ["VMMallocSystem"],
             exclude: ["libvmmalloc.map"],
             cSettings: [.unsafeFlags(["-fno-stack-protector"])]
         ),
         .target(
             name: "VMMalloc",
-            dependencies: ["VMMallocShim"],
+            dependencies: ["VMMallocShim", "VMMallocConfig"],
             swiftSettings: embedded,
             linkerSettings: [
                 .unsafeFlags([

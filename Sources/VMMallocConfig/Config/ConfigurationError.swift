@@ -3,20 +3,23 @@
 /// Each case renders as one line that names the variable, its value and the
 /// problem, for example
 /// `libvmmalloc: VMMALLOC_POOL_SIZE=12M is below the minimum of 14 MiB`.
-enum ConfigurationError: Error, @unchecked Sendable {
-    enum Variable {
-        case poolDirectory, poolSize, fork
+package enum ConfigurationError: Error, @unchecked Sendable {
+    package enum Variable {
+        case poolDirectory, poolSize, fork, logLevel, logFile, logStats
 
-        var name: StaticString {
+        package var name: StaticString {
             switch self {
             case .poolDirectory: "VMMALLOC_POOL_DIR"
             case .poolSize: "VMMALLOC_POOL_SIZE"
             case .fork: "VMMALLOC_FORK"
+            case .logLevel: "VMMALLOC_LOG_LEVEL"
+            case .logFile: "VMMALLOC_LOG_FILE"
+            case .logStats: "VMMALLOC_LOG_STATS"
             }
         }
     }
 
-    typealias Value = UnsafePointer<CChar>
+    package typealias Value = UnsafePointer<CChar>
 
     case notSet(Variable)
     case empty(Variable)
@@ -29,6 +32,9 @@ enum ConfigurationError: Error, @unchecked Sendable {
     case sizeBelowMinimum(Value)
     case forkModeInvalid(Value)
     case forkModeUnsupported(Value)
+    case logLevelInvalid(Value)
+    case logFileNameTooLong(Value)
+    case logStatsInvalid(Value)
     case noRoom(directory: Value, free: Int, size: Value)
     case overFileSizeLimit(size: Value, limit: Int)
     case cannotCreateFile(directory: Value, Platform.Errno)
@@ -36,7 +42,7 @@ enum ConfigurationError: Error, @unchecked Sendable {
     case cannotMap(size: Value, Platform.Errno)
 
     /// The one line for this error, without its newline.
-    func render(into line: inout Message) {
+    package func render(into line: inout Message) {
         switch self {
         case .notSet(let variable):
             line.append(variable.name)
@@ -73,6 +79,15 @@ enum ConfigurationError: Error, @unchecked Sendable {
         case .forkModeUnsupported(let value):
             Self.assignment(.fork, value, into: &line)
             line.append(" is not supported on this system (only 0 and 1 are)")
+        case .logLevelInvalid(let value):
+            Self.assignment(.logLevel, value, into: &line)
+            line.append(" is not 0, 1, 2, 3 or 4")
+        case .logFileNameTooLong(let value):
+            Self.assignment(.logFile, value, into: &line)
+            line.append(" is too long for a path")
+        case .logStatsInvalid(let value):
+            Self.assignment(.logStats, value, into: &line)
+            line.append(" is not 0 or 1")
         case .noRoom(let directory, let free, let size):
             Self.assignment(.poolDirectory, directory, into: &line)
             line.append(" has ")

@@ -1,25 +1,32 @@
-import VMMallocShim
+import VMMallocSystem
 
 /// The pool settings, read and checked once, before anything is created.
 ///
 /// This is the one place that decides what a valid configuration is; every
 /// user-facing error comes from `ConfigurationError`.
-struct Configuration {
+package struct Configuration {
     /// VMMALLOC_MIN_POOL: the smallest pool accepted.
-    static let minimumPoolSize = 14 << 20
+    package static let minimumPoolSize = 14 << 20
     /// The largest pool: 128 TiB, far beyond any machine, and what block headers can describe.
-    static let maximumPoolSize = 128 << 40
+    package static let maximumPoolSize = 128 << 40
 
     /// VMMALLOC_POOL_DIR, an existing writable directory.
-    var directory: UnsafePointer<CChar>
+    package var directory: UnsafePointer<CChar>
     /// VMMALLOC_POOL_SIZE, in bytes, as requested (before page rounding).
-    var poolSize: Int
+    package var poolSize: Int
     /// The text of VMMALLOC_POOL_SIZE, for messages.
-    var poolSizeText: UnsafePointer<CChar>
-    var forkMode: ForkMode
+    package var poolSizeText: UnsafePointer<CChar>
+    package var forkMode: ForkMode
+
+    package init(directory: UnsafePointer<CChar>, poolSize: Int, poolSizeText: UnsafePointer<CChar>, forkMode: ForkMode) {
+        self.directory = directory
+        self.poolSize = poolSize
+        self.poolSizeText = poolSizeText
+        self.forkMode = forkMode
+    }
 
     /// Reads the environment.
-    static func fromEnvironment() -> Result<Configuration, ConfigurationError> {
+    package static func fromEnvironment() -> Result<Configuration, ConfigurationError> {
         parse(directory: getenv(cString("VMMALLOC_POOL_DIR")),
               size: getenv(cString("VMMALLOC_POOL_SIZE")),
               fork: getenv(cString("VMMALLOC_FORK")))
@@ -27,7 +34,7 @@ struct Configuration {
 
     /// Checks raw variable values (nil when unset); the checks run in the order
     /// a user reads them: directory, size, fork mode.
-    static func parse(directory: UnsafePointer<CChar>?, size: UnsafePointer<CChar>?,
+    package static func parse(directory: UnsafePointer<CChar>?, size: UnsafePointer<CChar>?,
                       fork: UnsafePointer<CChar>?) -> Result<Configuration, ConfigurationError> {
         guard let directory else { return .failure(.notSet(.poolDirectory)) }
         guard directory.pointee != 0 else { return .failure(.empty(.poolDirectory)) }
