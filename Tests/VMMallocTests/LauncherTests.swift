@@ -380,6 +380,18 @@ struct LauncherTests {
                 "\(version)")
     }
 
+    @Test("the manual page formats without a warning", .enabled(if: which("man") != nil, "man(1) is not installed"))
+    func manualPage() throws {
+        var env = baseEnvironment()
+        env["MANWIDTH"] = "80"
+        let r = try run(try tool("man"), ["--warnings", "-l", Paths.package + "/man/vmmalloc.1"], environment: env, timeout: 60)
+        #expect(r.exitStatus == 0 && r.stderr.isEmpty, "\(r)")
+        for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "ENVIRONMENT", "EXIT STATUS", "EXAMPLES", "SEE ALSO"] {
+            #expect(r.stdout.contains("\n\(section)\n"), "no \(section) section")
+        }
+        #expect(r.stdout.contains("libvmmalloc(7)"))
+    }
+
     @Test("vmmalloc needs nothing but libc (ldd), and starts at once")
     func onlyLibc() throws {
         let launcher = try Launcher.path()
