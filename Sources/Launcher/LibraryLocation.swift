@@ -39,14 +39,8 @@ enum LibraryLocation {
     }
 
     private static func findRelease(besides bin: Text?) -> Text? {
-        if let bin {
-            if let found = existing(bin, "/libvmmalloc.so") { return found }
-            if let found = existing(bin, "/../lib/libvmmalloc.so.1") { return found }
-            if let found = existing(bin, "/../lib/", multiarch, "/libvmmalloc.so.1") { return found }
-        }
-        return existing(cString("/usr/lib/"), multiarch, "/libvmmalloc.so.1")
-            ?? existing(cString("/usr/lib/libvmmalloc.so.1"))
-            ?? existing(cString("/usr/local/lib/libvmmalloc.so.1"))
+        if let bin, let found = existing(bin, "/libvmmalloc.so") { return found }
+        return installed(besides: bin, "libvmmalloc.so.1")
     }
 
     private static func findDebug(besides bin: Text?) -> Text? {
@@ -54,22 +48,30 @@ enum LibraryLocation {
             // <root>/.build/release or <root>/.build/<triple>/release
             if let found = existing(bin, "/../../.build-debug/release/libvmmalloc.so") { return found }
             if let found = existing(bin, "/../../../.build-debug/release/libvmmalloc.so") { return found }
-            if let found = existing(bin, "/../lib/vmem_debug/libvmmalloc.so.1") { return found }
-            if let found = existing(bin, "/../lib/", multiarch, "/vmem_debug/libvmmalloc.so.1") { return found }
         }
-        return existing(cString("/usr/lib/"), multiarch, "/vmem_debug/libvmmalloc.so.1")
-            ?? existing(cString("/usr/lib/vmem_debug/libvmmalloc.so.1"))
-            ?? existing(cString("/usr/local/lib/vmem_debug/libvmmalloc.so.1"))
+        return installed(besides: bin, "vmem_debug/libvmmalloc.so.1")
+    }
+
+    /// `name` under `<bin>/../lib`, `<bin>/../lib/<multiarch>`, then the system's library directories.
+    private static func installed(besides bin: Text?, _ name: StaticString) -> Text? {
+        if let bin {
+            if let found = existing(bin, "/../lib/", name) { return found }
+            if let found = existing(bin, "/../lib/", multiarch, "/", name) { return found }
+        }
+        return existing(cString("/usr/lib/"), multiarch, "/", name)
+            ?? existing(cString("/usr/lib/"), name)
+            ?? existing(cString("/usr/local/lib/"), name)
     }
 
     /// The resolved path made of the pieces, if it is a readable file.
-    private static func existing(_ start: Text, _ middle: StaticString = "", _ more: StaticString = "",
-                                 _ end: StaticString = "") -> Text? {
+    private static func existing(_ start: Text, _ second: StaticString, _ third: StaticString = "",
+                                 _ fourth: StaticString = "", _ fifth: StaticString = "") -> Text? {
         var path = Message("")
         path.append(cString: start)
-        path.append(middle)
-        path.append(more)
-        path.append(end)
+        path.append(second)
+        path.append(third)
+        path.append(fourth)
+        path.append(fifth)
         return path.withCString { candidate in
             var info = stat()
             guard stat(candidate, &info) == 0, (info.st_mode & UInt32(S_IFMT)) == UInt32(S_IFREG),

@@ -23,7 +23,7 @@ struct Setting {
         if let given {
             value = given
             source = .option
-        } else if let inherited = getenv(UnsafeRawPointer(variable.utf8Start).assumingMemoryBound(to: CChar.self)) {
+        } else if let inherited = getenv(cString(variable)) {
             value = Text(inherited)
             source = .environment
         }
