@@ -41,7 +41,25 @@ enum Check {
             return ExitStatus.checkFailed
         }
         guard found != nil else { return ExitStatus.checkFailed }
+        if let pages = FileSystem.freeHugePages(of: directory), let bytes = poolBytes(sizeSetting.value!) {
+            let needed = (bytes + pages.pageSize - 1) / pages.pageSize
+            var line = Message("huge pages:  ")
+            line.append(pages.free)
+            line.append(" free, the pool needs ")
+            line.append(needed)
+            line.writeLine(to: 1)
+            if pages.free < needed {
+                Output.write("problem:     too few free huge pages (see /proc/sys/vm/nr_hugepages)\n")
+                return ExitStatus.checkFailed
+            }
+        }
         Output.write("ok:          the directory is writable and has room for the pool\n")
         return ExitStatus.success
+    }
+
+    /// The size in bytes of a size the parser accepted.
+    private static func poolBytes(_ text: Text) -> Int? {
+        if case .success(let bytes) = SizeParser.parse(text) { return bytes }
+        return nil
     }
 }

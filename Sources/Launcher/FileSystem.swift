@@ -38,6 +38,31 @@ enum FileSystem {
     private static func magic(_ info: statfs) -> UInt { UInt(bitPattern: Int(info.f_type)) & 0xffff_ffff }
     #endif
 
+    /// On hugetlbfs, the huge pages of the directory's size the system has
+    /// free (its free space counts only the mount's own limit); nil elsewhere.
+    static func freeHugePages(of directory: Text) -> (free: Int, pageSize: Int)? {
+        #if os(Linux)
+        var info = statfs()
+        guard statfs(directory, &info) == 0, magic(info) == UInt(HUGETLBFS_MAGIC) else { return nil }
+        let pageSize = Int(info.f_bsize)
+        var path = Message("/sys/kernel/mm/hugepages/hugepages-")
+        path.append(pageSize >> 10)
+        path.append("kB/free_hugepages")
+        var text = InlineArray<32, CChar>(repeating: 0)
+        let count: Int = path.withCString { name in
+            let fd = vmm_open(name, O_RDONLY | O_CLOEXEC, 0)
+            guard fd >= 0 else { return -1 }
+            defer { _ = close(fd) }
+            return withUnsafeMutableBytes(of: &text) { read(fd, $0.baseAddress!, $0.count - 1) }
+        }
+        guard count > 0 else { return nil }
+        let free = withUnsafeBytes(of: &text) { atol($0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        return (free, pageSize)
+        #else
+        return nil
+        #endif
+    }
+
     /// The kind of file system, and a few words about it (its type, the DAX
     /// mount option, the huge page size) appended to `line`.
     static func kind(of directory: Text, describingInto line: inout Message) -> Kind {
