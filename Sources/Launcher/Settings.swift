@@ -69,11 +69,13 @@ struct Settings {
 
     /// The configuration as the library will read it, checked by the
     /// library's own parser, then against the room in the directory and the
-    /// file size limit, as the library checks when it creates the pool.
+    /// file size limit, as the library checks when it creates the pool. The
+    /// release variant has no log and does not read the log level and file.
     func check() -> ConfigurationError? {
         let directory = self[Self.directory].value!, sizeText = self[Self.size].value!
         let parsed = Configuration.parse(directory: directory, size: sizeText, fork: self[Self.fork].value,
-                                         logLevel: self[Self.logLevel].value, logFile: self[Self.logFile].value,
+                                         logLevel: debug ? self[Self.logLevel].value : nil,
+                                         logFile: debug ? self[Self.logFile].value : nil,
                                          logStats: self[Self.logStats].value)
         let configuration: Configuration
         switch parsed {

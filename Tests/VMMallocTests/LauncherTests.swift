@@ -54,6 +54,8 @@ struct LauncherTests {
         LauncherError(["-d", "<pool>", "-s", "64M", "true"], env: ["VMMALLOC_FORK": "x"], "vmmalloc: VMMALLOC_FORK=x is not 0, 1, 2 or 3"),
         LauncherError(["-d", "<pool>", "-s", "64M", "-l", "9", "true"], "vmmalloc: --log-level=9 is not 0, 1, 2, 3 or 4"),
         LauncherError(["-d", "<pool>", "-s", "64M", "--log-file=", "true"], "vmmalloc: --log-file is empty"),
+        LauncherError(["-d", "<pool>", "-s", "64M", "--debug", "true"], env: ["VMMALLOC_LOG_LEVEL": "x"],
+                      "vmmalloc: VMMALLOC_LOG_LEVEL=x is not 0, 1, 2, 3 or 4"),
         LauncherError(["-d", "<pool>", "-s", "64M", "true"], env: ["VMMALLOC_LOG_STATS": "2"],
                       "vmmalloc: VMMALLOC_LOG_STATS=2 is not 0 or 1"),
         LauncherError(["--bogus", "true"], "vmmalloc: unknown option --bogus (vmmalloc --help lists the options)"),
