@@ -4,8 +4,13 @@
 //
 // The library (`VMMalloc`) is Embedded Swift built whole-module: it links
 // nothing but libc. `VMMallocShim` is the small C part that carries the
-// exported C names, errno and the platform headers. The test target drives the
-// built library the way users do, from C and C++ programs and real commands.
+// exported C names; `VMMallocSystem` the platform headers and errno.
+// `VMMallocConfig` is the configuration, its parser and its messages, shared
+// by the library and the launcher (`Launcher`, the `vmmalloc` command, also
+// Embedded Swift and libc alone). SwiftPM wants a name of its own for every
+// product and `vmmalloc` is the library's (libvmmalloc.so), so the launcher is
+// built as `vmmalloc-run` and installed as `vmmalloc`. The test target drives
+// the built library the way users do, from C and C++ programs and real commands.
 import PackageDescription
 
 let embedded: [SwiftSetting] = [
@@ -17,16 +22,20 @@ let package = Package(
     name: "libvmmalloc",
     products: [
         .library(name: "vmmalloc", type: .dynamic, targets: ["VMMalloc"]),
+        .executable(name: "vmmalloc-run", targets: ["Launcher"]),
     ],
     targets: [
+        .target(name: "VMMallocSystem"),
+        .target(name: "VMMallocConfig", dependencies: ["VMMallocSystem"], swiftSettings: embedded),
         .target(
             name: "VMMallocShim",
+            dependencies: ["VMMallocSystem"],
             exclude: ["libvmmalloc.map"],
             cSettings: [.unsafeFlags(["-fno-stack-protector"])]
         ),
         .target(
             name: "VMMalloc",
-            dependencies: ["VMMallocShim"],
+            dependencies: ["VMMallocShim", "VMMallocConfig"],
             swiftSettings: embedded,
             linkerSettings: [
                 .unsafeFlags([
@@ -35,6 +44,14 @@ let package = Package(
                     "-Xlinker", "-z", "-Xlinker", "now",
                 ]),
             ]
+        ),
+        // vmmalloc(1). SwiftPM links an executable's entry point as `<module>_main`
+        // (Launcher_main) and calls it with argc and argv, which Embedded Swift
+        // has no other way to reach; see Sources/Launcher/Launcher.swift.
+        .executableTarget(
+            name: "Launcher",
+            dependencies: ["VMMallocConfig"],
+            swiftSettings: embedded + [.unsafeFlags(["-parse-as-library"])]
         ),
         .testTarget(name: "VMMallocTests"),
     ]

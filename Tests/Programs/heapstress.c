@@ -156,7 +156,8 @@ static void case_handover(void)
     }
     long long at_end = (long long)pool_file_stat(probe).st_blocks * 512;
     printf("threads=%d pool_bytes_after_400=%lld pool_bytes_at_end=%lld\n", rounds * 4, after_first, at_end);
-    CHECKF(at_end <= after_first + (4 << 20), "the pool file grew from %lld to %lld bytes as threads came and went",
+    /* Flat: what is freed but not yet given back (250 ms of churn) may differ, nothing more. */
+    CHECKF(at_end <= after_first + (8 << 20), "the pool file grew from %lld to %lld bytes as threads came and went",
            after_first, at_end);
     free(probe);
 }

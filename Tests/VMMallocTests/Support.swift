@@ -260,11 +260,17 @@ enum Library {
 
     private static func build(configuration: String, scratch: String = Paths.scratch,
                               flags: [String] = []) -> Result<String, HarnessError> {
+        buildProduct("vmmalloc", configuration: configuration, output: "libvmmalloc.so", scratch: scratch, flags: flags)
+    }
+
+    /// Builds one product into a scratch folder (.build-tests unless told) and returns the path of `output`.
+    static func buildProduct(_ product: String, configuration: String, output: String,
+                             scratch: String = Paths.scratch, flags: [String] = []) -> Result<String, HarnessError> {
         guard let swift = which("swift") else {
-            return .failure(HarnessError("cannot build libvmmalloc: `swift` is not on PATH"))
+            return .failure(HarnessError("cannot build \(product): `swift` is not on PATH"))
         }
         // A scratch path of its own: `swift test` holds the lock on .build.
-        let args = ["build", "-c", configuration, "--product", "vmmalloc", "--scratch-path", scratch] + flags
+        let args = ["build", "-c", configuration, "--product", product, "--scratch-path", scratch] + flags
         let result: RunResult
         do {
             result = try run(swift, args, environment: ProcessInfo.processInfo.environment.filter { $0.key != "LD_PRELOAD" },
@@ -273,13 +279,13 @@ enum Library {
             return .failure(HarnessError("cannot run swift build: \(error)"))
         }
         guard result.succeeded else {
-            return .failure(HarnessError("BUILDING libvmmalloc FAILED; every test needs it.\n\(result)"))
+            return .failure(HarnessError("BUILDING \(product) FAILED; the tests need it.\n\(result)"))
         }
-        let lib = scratch + "/\(configuration)/libvmmalloc.so"
-        guard FileManager.default.fileExists(atPath: lib) else {
-            return .failure(HarnessError("swift build succeeded but \(lib) does not exist.\n\(result)"))
+        let path = scratch + "/\(configuration)/\(output)"
+        guard FileManager.default.fileExists(atPath: path) else {
+            return .failure(HarnessError("swift build succeeded but \(path) does not exist.\n\(result)"))
         }
-        return .success(lib)
+        return .success(path)
     }
 
     /// A directory holding libvmmalloc.so and libvmmalloc.so.1 (symlinks to
@@ -302,6 +308,24 @@ enum Library {
     }()
 
     static func linkDirectory() throws -> String { try linkDir.get() }
+}
+
+// MARK: - The launcher
+
+enum Launcher {
+    /// vmmalloc (built as the product vmmalloc-run), built next to the library
+    /// in .build-tests so that it finds that library; or VMMALLOC_TEST_LAUNCHER.
+    private static let built: Result<String, HarnessError> = {
+        if let given = ProcessInfo.processInfo.environment["VMMALLOC_TEST_LAUNCHER"], !given.isEmpty {
+            return .success(given)
+        }
+        if case .failure(let error) = Result(catching: { try Library.path() }) {
+            return .failure(error as? HarnessError ?? HarnessError("\(error)"))
+        }
+        return Library.buildProduct("vmmalloc-run", configuration: "release", output: "vmmalloc-run")
+    }()
+
+    static func path() throws -> String { try built.get() }
 }
 
 // MARK: - Compiling the test programs

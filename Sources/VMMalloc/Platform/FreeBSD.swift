@@ -2,13 +2,8 @@
 import VMMallocShim
 
 extension Platform {
-    /// FreeBSD has no copy-on-fork of the pool file (VMMALLOC_FORK 2 and 3).
-    static let canCopyPoolForFork = false
-
     /// libc has no second allocator to hand foreign pointers to.
     static let hasForeignAllocator = false
-
-    static var fileSizeResource: Int32 { RLIMIT_FSIZE }
 
     static var currentThread: UInt { UInt(bitPattern: pthread_self()) }
 
@@ -47,10 +42,6 @@ extension Platform {
     /// FreeBSD cannot deallocate file blocks through a mapping.
     static func removeMapped(_ address: UnsafeMutableRawPointer, length: Int) -> Errno? {
         .unsupported
-    }
-
-    static func describe(_ error: Errno) -> UnsafePointer<CChar>? {
-        UnsafePointer(strerror(error.rawValue))
     }
 }
 #endif

@@ -2,14 +2,8 @@
 import VMMallocShim
 
 extension Platform {
-    /// A child can get its own copy of the pool file at fork (VMMALLOC_FORK 2 and 3).
-    static let canCopyPoolForFork = true
-
     /// glibc's allocator serves pointers that did not come from the pool.
     static let hasForeignAllocator = true
-
-    /// RLIMIT_FSIZE as getrlimit takes it.
-    static var fileSizeResource: __rlimit_resource_t { RLIMIT_FSIZE }
 
     /// The calling thread, as a number that is never 0.
     static var currentThread: UInt { pthread_self() }
@@ -76,11 +70,6 @@ extension Platform {
     /// Deallocates the file blocks under a range of a shared mapping, without the descriptor.
     static func removeMapped(_ address: UnsafeMutableRawPointer, length: Int) -> Errno? {
         madvise(address, length, MADV_REMOVE) == 0 ? nil : .current
-    }
-
-    /// The text of an errno value, without allocating or translating.
-    static func describe(_ error: Errno) -> UnsafePointer<CChar>? {
-        UnsafePointer(strerrordesc_np(error.rawValue))
     }
 }
 #endif

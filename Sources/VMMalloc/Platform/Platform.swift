@@ -5,37 +5,14 @@ import VMMallocShim
 ///
 /// What differs between systems is declared here as capabilities; the core
 /// asks for a capability, never for an OS name. The per-system halves live in
-/// `Linux.swift` and `FreeBSD.swift`.
-enum Platform {
-    /// An errno value from a failed call.
-    struct Errno: Error, Equatable {
-        var rawValue: Int32
-
-        static var current: Errno { Errno(rawValue: vmm_errno()) }
-        static let noSpace = Errno(rawValue: ENOSPC)
-        static let fileTooLarge = Errno(rawValue: EFBIG)
-        static let interrupted = Errno(rawValue: EINTR)
-        static let unsupported = Errno(rawValue: EOPNOTSUPP)
-        static let invalidArgument = Errno(rawValue: EINVAL)
-    }
-
+/// `Linux.swift` and `FreeBSD.swift`; `Platform` itself, `Errno`, `write` and
+/// what the configuration needs are in the VMMallocConfig module.
+extension Platform {
     /// What mmap returns on failure.
     static var mapFailed: UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: -1) }
 
     /// The size of a base page.
     static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
-
-    static func write(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
-        var done = 0
-        while done < count {
-            let n = VMMallocShim.write(fd, bytes + done, count - done)
-            if n < 0 {
-                if Errno.current == .interrupted { continue }
-                return
-            }
-            done += n
-        }
-    }
 
     static func close(_ fd: Int32) { _ = VMMallocShim.close(fd) }
 
@@ -75,23 +52,11 @@ enum Platform {
         }
     }
 
-    /// The largest file this process may write (RLIMIT_FSIZE), nil when unlimited.
-    static var fileSizeLimit: Int? {
-        var limit = rlimit()
-        guard getrlimit(fileSizeResource, &limit) == 0 else { return nil }
-        // RLIM_INFINITY is the largest value on every system we run on.
-        if UInt64(limit.rlim_cur) >= UInt64(Int.max) { return nil }
-        return Int(limit.rlim_cur)
-    }
-
     /// Bytes an unprivileged writer may still allocate on the file system of `fd`.
     static func freeSpace(_ fd: Int32) -> Int? {
         var info = statvfs()
         guard fstatvfs(fd, &info) == 0 else { return nil }
-        if info.f_blocks == 0 { return nil }  // a file system that does not count (unlimited)
-        let available = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
-        if available.overflow || available.partialValue > UInt64(Int.max) { return Int.max }
-        return Int(available.partialValue)
+        return freeSpace(info)
     }
 
     /// Maps `length` bytes of `fd` at an address aligned to `alignment`.
@@ -134,8 +99,6 @@ enum Platform {
 
     /// Lets another thread run (a waiter that lost a race at start-up).
     static func yieldToOS() { _ = sched_yield() }
-
-    static func abort() -> Never { VMMallocShim.abort() }
 
     /// mkstemp in `directory`, then unlink, so that nobody sees the file.
     static func createNamedThenUnlink(in directory: UnsafePointer<CChar>) -> Result<Int32, Errno> {

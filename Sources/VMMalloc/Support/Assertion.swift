@@ -4,13 +4,6 @@
 /// (`swift build -c release --scratch-path .build-debug -Xswiftc -DVMMALLOC_DEBUG`).
 /// In the release variant `vmmAssert` is empty and its condition is never
 /// evaluated, so a check costs nothing on any path.
-enum Variant {
-#if VMMALLOC_DEBUG
-    static let isDebug = true
-#else
-    static let isDebug = false
-#endif
-}
 
 /// Stops the process when `condition` is false (debug variant only), with one
 /// line naming the source file, line and function, the condition and the

@@ -1,44 +1,14 @@
 // The C side of libvmmalloc: what Swift cannot say by itself.
 //
 // - the entry points the Swift core implements (called by the exported C names),
-// - errno, which is a macro,
-// - variadic system calls (open, futex) behind plain functions,
-// - the platform headers the Swift platform layer imports.
+// - the futex calls (variadic) behind plain functions, the thread's heap
+//   slot and a coarse clock,
+// - glibc's own allocator and RTLD_NEXT, for foreign pointers.
+// The platform headers, errno and open(2) are in vmmalloc_system.h.
 #ifndef VMMALLOC_SHIM_H
 #define VMMALLOC_SHIM_H
 
-#if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE 1
-#endif
-#include <stddef.h>
-#include <limits.h>
-#include <stdint.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <dlfcn.h>
-#include <pthread.h>
-#include <sched.h>
-#include <time.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <sys/types.h>
-#if defined(__linux__)
-#include <linux/magic.h>
-#include <linux/falloc.h>
-#include <sys/statfs.h>
-#include <sys/syscall.h>
-#include <linux/futex.h>
-#elif defined(__FreeBSD__)
-#include <sys/param.h>
-#include <sys/mount.h>
-#include <sys/umtx.h>
-#endif
+#include "vmmalloc_system.h"
 
 // Implemented in Swift (API layer).
 void vmm_initialize(void);
@@ -53,8 +23,6 @@ void *vmm_memalign(size_t alignment, size_t size);
 void *vmm_valloc(size_t size);
 void *vmm_pvalloc(size_t size);
 size_t vmm_malloc_usable_size(void *ptr);
-
-static inline int vmm_errno(void) { return errno; }
 
 // The calling thread's heap (initial-exec TLS: one load, no call). Hidden:
 // the dynamic symbol table keeps it as a local symbol only, for the TLS
@@ -72,21 +40,6 @@ static inline uint32_t vmm_coarse_milliseconds(void) {
     clock_gettime(CLOCK_MONOTONIC_FAST, &now);
 #endif
     return (uint32_t)((uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u);
-}
-static inline void vmm_set_errno(int value) { errno = value; }
-
-// open(2) is variadic, which Swift cannot call.
-static inline int vmm_open(const char *path, int flags, mode_t mode) {
-    return open(path, flags, mode);
-}
-
-// The flag for an unnamed temporary file, 0 where the system has none.
-static inline int vmm_o_tmpfile(void) {
-#ifdef O_TMPFILE
-    return O_TMPFILE;
-#else
-    return 0;
-#endif
 }
 
 // Wait while *word == expected (a private futex or umtx wait).

@@ -1,10 +1,12 @@
 /// A path-sized scratch buffer that lives on the stack: the library may not
 /// allocate, not even to format a message or build a file name.
-struct StackBuffer {
-    static let capacity = 4096
+package struct StackBuffer {
+    package static let capacity = 4096
     private var storage = InlineArray<4096, UInt8>(repeating: 0)
 
-    mutating func withBytes<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
+    package init() {}
+
+    package mutating func withBytes<R>(_ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
         withUnsafeMutableBytes(of: &storage) { body($0) }
     }
 }
@@ -12,6 +14,6 @@ struct StackBuffer {
 /// A C string from a literal, without the String conversion that allocates
 /// in unoptimised builds.
 @inline(__always)
-func cString(_ text: StaticString) -> UnsafePointer<CChar> {
+package func cString(_ text: StaticString) -> UnsafePointer<CChar> {
     UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
 }

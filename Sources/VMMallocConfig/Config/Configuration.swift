@@ -1,33 +1,40 @@
-import VMMallocShim
+import VMMallocSystem
 
 /// The pool settings, read and checked once, before anything is created.
 ///
 /// This is the one place that decides what a valid configuration is; every
 /// user-facing error comes from `ConfigurationError`.
-struct Configuration {
+package struct Configuration {
     /// VMMALLOC_MIN_POOL: the smallest pool accepted.
-    static let minimumPoolSize = 14 << 20
+    package static let minimumPoolSize = 14 << 20
     /// The largest pool: 128 TiB, far beyond any machine, and what block headers can describe.
-    static let maximumPoolSize = 128 << 40
+    package static let maximumPoolSize = 128 << 40
 
     /// VMMALLOC_POOL_DIR, an existing writable directory.
-    var directory: UnsafePointer<CChar>
+    package var directory: UnsafePointer<CChar>
     /// VMMALLOC_POOL_SIZE, in bytes, as requested (before page rounding).
-    var poolSize: Int
+    package var poolSize: Int
     /// The text of VMMALLOC_POOL_SIZE, for messages.
-    var poolSizeText: UnsafePointer<CChar>
-    var forkMode: ForkMode
+    package var poolSizeText: UnsafePointer<CChar>
+    package var forkMode: ForkMode
     /// VMMALLOC_LOG_LEVEL, 0 (no log) to 4 (every allocation).
-    var logLevel = 0
+    package var logLevel = 0
     /// VMMALLOC_LOG_FILE, nil for standard error. A name ending in `-` gets the process id appended.
-    var logFile: UnsafePointer<CChar>?
+    package var logFile: UnsafePointer<CChar>?
     /// VMMALLOC_LOG_STATS=1: a summary of the pool and the heap at exit.
-    var logStats = false
+    package var logStats = false
+
+    package init(directory: UnsafePointer<CChar>, poolSize: Int, poolSizeText: UnsafePointer<CChar>, forkMode: ForkMode) {
+        self.directory = directory
+        self.poolSize = poolSize
+        self.poolSizeText = poolSizeText
+        self.forkMode = forkMode
+    }
 
     /// Reads the environment. The release variant has no log: it does not
     /// read VMMALLOC_LOG_LEVEL and VMMALLOC_LOG_FILE at all, so a setting meant
     /// for the debug variant neither acts nor stops it.
-    static func fromEnvironment() -> Result<Configuration, ConfigurationError> {
+    package static func fromEnvironment() -> Result<Configuration, ConfigurationError> {
         parse(directory: getenv(cString("VMMALLOC_POOL_DIR")),
               size: getenv(cString("VMMALLOC_POOL_SIZE")),
               fork: getenv(cString("VMMALLOC_FORK")),
@@ -38,7 +45,7 @@ struct Configuration {
 
     /// Checks raw variable values (nil when unset); the checks run in the order
     /// a user reads them: directory, size, fork mode, then the diagnostics.
-    static func parse(directory: UnsafePointer<CChar>?, size: UnsafePointer<CChar>?,
+    package static func parse(directory: UnsafePointer<CChar>?, size: UnsafePointer<CChar>?,
                       fork: UnsafePointer<CChar>?, logLevel: UnsafePointer<CChar>? = nil,
                       logFile: UnsafePointer<CChar>? = nil,
                       logStats: UnsafePointer<CChar>? = nil) -> Result<Configuration, ConfigurationError> {

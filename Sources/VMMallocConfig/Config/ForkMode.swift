@@ -1,5 +1,5 @@
 /// What happens to the pool when the process forks (VMMALLOC_FORK).
-enum ForkMode: UInt8 {
+package enum ForkMode: UInt8 {
     /// 0: nothing; parent and child share one pool, fit only for fork then exec.
     case shared = 0
     /// 1: the pool is remapped private before the fork; both sides copy on write.
@@ -9,8 +9,8 @@ enum ForkMode: UInt8 {
     /// 3: as 2, falling back to 1 when the copy cannot be made.
     case copyFileOrCopyOnWrite = 3
 
-    static let `default` = ForkMode.copyOnWrite
+    package static let `default` = ForkMode.copyOnWrite
 
     /// Whether this mode copies the pool file for the child.
-    var copiesFile: Bool { self == .copyFile || self == .copyFileOrCopyOnWrite }
+    package var copiesFile: Bool { self == .copyFile || self == .copyFileOrCopyOnWrite }
 }

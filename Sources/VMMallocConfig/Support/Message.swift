@@ -1,24 +1,24 @@
-import VMMallocShim
+import VMMallocSystem
 
 /// One line of text built on the stack and written with a single write(2),
 /// so that it never allocates and never interleaves with another thread's line.
-struct Message {
+package struct Message {
     private var buffer = StackBuffer()
     private var length = 0
 
-    init(_ text: StaticString) {
+    package init(_ text: StaticString) {
         append(text)
     }
 
-    mutating func append(_ text: StaticString) {
+    package mutating func append(_ text: StaticString) {
         append(bytes: UnsafeRawPointer(text.utf8Start), count: text.utf8CodeUnitCount)
     }
 
-    mutating func append(cString text: UnsafePointer<CChar>) {
+    package mutating func append(cString text: UnsafePointer<CChar>) {
         append(bytes: UnsafeRawPointer(text), count: strlen(text))
     }
 
-    mutating func append(_ value: Int) {
+    package mutating func append(_ value: Int) {
         var digits = InlineArray<24, UInt8>(repeating: 0)
         var magnitude = value.magnitude
         var count = 0
@@ -35,7 +35,7 @@ struct Message {
     }
 
     /// Appends an address as 0x followed by hexadecimal digits.
-    mutating func append(pointer: UnsafeRawPointer) {
+    package mutating func append(pointer: UnsafeRawPointer) {
         append("0x")
         var value = UInt(bitPattern: pointer)
         var digits = InlineArray<16, UInt8>(repeating: 0)
@@ -53,7 +53,7 @@ struct Message {
     }
 
     /// Appends a place in the library's source: "Module/File.swift:line function".
-    mutating func append(file: StaticString, line: UInt, function: StaticString) {
+    package mutating func append(file: StaticString, line: UInt, function: StaticString) {
         append(file)
         append(":")
         append(Int(line))
@@ -62,12 +62,12 @@ struct Message {
     }
 
     /// Appends a byte count in whole MiB, rounded down.
-    mutating func append(mebibytes bytes: Int) {
+    package mutating func append(mebibytes bytes: Int) {
         append(bytes >> 20)
         append(" MiB")
     }
 
-    mutating func append(_ error: Platform.Errno) {
+    package mutating func append(_ error: Platform.Errno) {
         if let text = Platform.describe(error) {
             append(cString: text)
         } else {
@@ -86,7 +86,7 @@ struct Message {
         }
     }
 
-    private mutating func append(bytes: UnsafeRawPointer, count: Int) {
+    package mutating func append(bytes: UnsafeRawPointer, count: Int) {
         buffer.withBytes { buffer in
             let room = buffer.count - 1 - length
             let n = count < room ? count : room
@@ -95,18 +95,27 @@ struct Message {
         }
     }
 
-    /// Writes the line, with its newline, to `fd` (standard error unless told).
-    mutating func writeLine(to fd: Int32 = 2) {
+    /// Writes the line, with its newline, to standard error (or `fd`).
+    package mutating func writeLine(to fd: Int32 = 2) {
         let count = length
         buffer.withBytes { bytes in
             bytes[count] = 0x0a
             Platform.write(fd, bytes.baseAddress!, count + 1)
         }
     }
+
+    /// The text so far as a C string, valid during `body`.
+    package mutating func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
+        let count = length
+        return buffer.withBytes { bytes in
+            bytes[count] = 0
+            return body(UnsafePointer(bytes.baseAddress!.assumingMemoryBound(to: CChar.self)))
+        }
+    }
 }
 
 /// Prints one line and stops the process, as every fatal misconfiguration does.
-func fatal(_ message: inout Message) -> Never {
+package func fatal(_ message: inout Message) -> Never {
     message.writeLine()
     Platform.abort()
 }

@@ -3,11 +3,11 @@
 /// Each case renders as one line that names the variable, its value and the
 /// problem, for example
 /// `libvmmalloc: VMMALLOC_POOL_SIZE=12M is below the minimum of 14 MiB`.
-enum ConfigurationError: Error, @unchecked Sendable {
-    enum Variable {
+package enum ConfigurationError: Error, @unchecked Sendable {
+    package enum Variable {
         case poolDirectory, poolSize, fork, logLevel, logFile, logStats
 
-        var name: StaticString {
+        package var name: StaticString {
             switch self {
             case .poolDirectory: "VMMALLOC_POOL_DIR"
             case .poolSize: "VMMALLOC_POOL_SIZE"
@@ -19,7 +19,7 @@ enum ConfigurationError: Error, @unchecked Sendable {
         }
     }
 
-    typealias Value = UnsafePointer<CChar>
+    package typealias Value = UnsafePointer<CChar>
 
     case notSet(Variable)
     case empty(Variable)
@@ -34,16 +34,16 @@ enum ConfigurationError: Error, @unchecked Sendable {
     case forkModeUnsupported(Value)
     case logLevelInvalid(Value)
     case logFileNameTooLong(Value)
-    case cannotOpenLogFile(Value, Platform.Errno)
     case logStatsInvalid(Value)
     case noRoom(directory: Value, free: Int, size: Value)
     case overFileSizeLimit(size: Value, limit: Int)
     case cannotCreateFile(directory: Value, Platform.Errno)
     case cannotSizeFile(directory: Value, Platform.Errno)
     case cannotMap(size: Value, Platform.Errno)
+    case cannotOpenLogFile(Value, Platform.Errno)
 
     /// The one line for this error, without its newline.
-    func render(into line: inout Message) {
+    package func render(into line: inout Message) {
         switch self {
         case .notSet(let variable):
             line.append(variable.name)
@@ -86,13 +86,6 @@ enum ConfigurationError: Error, @unchecked Sendable {
         case .logFileNameTooLong(let value):
             Self.assignment(.logFile, value, into: &line)
             line.append(" is too long for a path")
-        case .cannotOpenLogFile(let path, let error):
-            line.append("cannot open the log file ")
-            line.append(cString: path)
-            line.append(" (")
-            line.append(Variable.logFile.name)
-            line.append("): ")
-            line.append(error)
         case .logStatsInvalid(let value):
             Self.assignment(.logStats, value, into: &line)
             line.append(" is not 0 or 1")
@@ -121,6 +114,13 @@ enum ConfigurationError: Error, @unchecked Sendable {
             line.append("cannot map a pool of ")
             Self.assignment(.poolSize, size, into: &line)
             line.append(": ")
+            line.append(error)
+        case .cannotOpenLogFile(let path, let error):
+            line.append("cannot open the log file ")
+            line.append(cString: path)
+            line.append(" (")
+            line.append(Variable.logFile.name)
+            line.append("): ")
             line.append(error)
         }
     }

@@ -1,13 +1,13 @@
 /// Reads a byte count: decimal digits with an optional binary suffix K, M, G
 /// or T (either case). Signs, spaces, other bases, fractions and anything
 /// after the suffix are refused.
-enum SizeParser {
-    enum Failure: Error {
+package enum SizeParser {
+    package enum Failure: Error {
         case notASize
         case tooLarge
     }
 
-    static func parse(_ text: UnsafePointer<CChar>) -> Result<Int, Failure> {
+    package static func parse(_ text: UnsafePointer<CChar>) -> Result<Int, Failure> {
         var cursor = text
         var value = 0
         var sawDigit = false

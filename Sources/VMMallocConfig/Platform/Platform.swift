@@ -1,0 +1,54 @@
+import VMMallocSystem
+
+/// The operating system, wrapped once: what the configuration, its messages
+/// and the launcher need. The library extends it with the calls the pool makes
+/// (`Sources/VMMalloc/Platform`).
+package enum Platform {
+    /// An errno value from a failed call.
+    package struct Errno: Error, Equatable {
+        package var rawValue: Int32
+
+        package init(rawValue: Int32) { self.rawValue = rawValue }
+
+        package static var current: Errno { Errno(rawValue: vmm_errno()) }
+        package static let noSpace = Errno(rawValue: ENOSPC)
+        package static let fileTooLarge = Errno(rawValue: EFBIG)
+        package static let interrupted = Errno(rawValue: EINTR)
+        package static let unsupported = Errno(rawValue: EOPNOTSUPP)
+        package static let invalidArgument = Errno(rawValue: EINVAL)
+    }
+
+    /// Writes all of `bytes`, retrying after signals; gives up silently on
+    /// any other failure (there is nobody left to tell).
+    package static func write(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
+        var done = 0
+        while done < count {
+            let n = VMMallocSystem.write(fd, bytes + done, count - done)
+            if n < 0 {
+                if Errno.current == .interrupted { continue }
+                return
+            }
+            done += n
+        }
+    }
+
+    package static func abort() -> Never { VMMallocSystem.abort() }
+
+    /// The largest file this process may write (RLIMIT_FSIZE), nil when unlimited.
+    package static var fileSizeLimit: Int? {
+        var limit = rlimit()
+        guard getrlimit(fileSizeResource, &limit) == 0 else { return nil }
+        // RLIM_INFINITY is the largest value on every system we run on.
+        if UInt64(limit.rlim_cur) >= UInt64(Int.max) { return nil }
+        return Int(limit.rlim_cur)
+    }
+
+    /// Bytes an unprivileged writer may still allocate on the file system
+    /// `info` describes; nil for one that does not count (unlimited).
+    package static func freeSpace(_ info: statvfs) -> Int? {
+        if info.f_blocks == 0 { return nil }
+        let available = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+        if available.overflow || available.partialValue > UInt64(Int.max) { return Int.max }
+        return Int(available.partialValue)
+    }
+}
