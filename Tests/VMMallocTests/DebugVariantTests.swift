@@ -257,7 +257,7 @@ struct DebugVariantTests {
                 "\(r)")
         // The class of the 100-byte blocks holds exactly the program's 1000.
         let classes = lines.filter { $0.hasPrefix("libvmmalloc:     ") }.map { numbers($0) }
-        #expect(classes.contains { $0.count == 3 && $0[0] >= 100 && $0[0] <= 200 && $0[1] == 1000 && $0[2] >= 1 && $0[2] * 65536 >= 1000 * 100 },
+        #expect(classes.contains { $0.count == 3 && $0[0] >= 100 && $0[0] <= 200 && $0[1] == 1000 && $0[2] >= 1 && $0[2] * 16384 >= 1000 * 100 },
                 "no size class with the 1000 blocks of 100 bytes: \(classes)\n\(r)")
         let now = numbers(item("handed out now"))
         #expect(now.count == 2 && now[0] >= 1000 * 100 + 3 * 10000 + (3 << 20) && now[0] < (3 << 20) + 400_000 && now[1] >= 1004,

@@ -40,7 +40,7 @@ enum Statistics {
         // The size classes come before the totals are known: buffer nothing,
         // print the totals after them.
         line = item("size classes")
-        line.append("block size: blocks in use, 64 KiB pages holding them")
+        line.append("block size: blocks in use, 16 KiB slices holding them")
         line.writeLine(to: fd)
         let heap = Heap.collectStatistics { blockSize, blocksInUse, pagesHeld in
             var classLine = Message("libvmmalloc:     ")
@@ -49,7 +49,7 @@ enum Statistics {
             classLine.append(blocksInUse)
             classLine.append(" blocks, ")
             classLine.append(pagesHeld)
-            classLine.append(" pages")
+            classLine.append(" slices")
             classLine.writeLine(to: fd)
         }
 

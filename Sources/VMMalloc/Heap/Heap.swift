@@ -4,11 +4,11 @@ import VMMallocShim
 /// The heap inside the pool, behind a narrow interface: allocate, free,
 /// usable size, reallocate.
 ///
-/// - Small blocks (up to 128 KiB, see `SizeClass`) come from pages of one
+/// - Small blocks (up to 8 KiB, see `SizeClass`) come from pages of one
 ///   size class owned by the calling thread's heap (`ThreadHeap`): no lock,
 ///   no atomic read-modify-write, no header in front of a block. A pointer
 ///   finds its page through the slice tables (`Slices`) in O(1).
-/// - Large blocks are spans of 64 KiB slices from the pool-wide `Extents`.
+/// - Large blocks are spans of 16 KiB slices from the pool-wide `Extents`.
 /// - Every byte handed out has its file space reserved first; space that has
 ///   stayed free for a while goes back to the file system; calloc does not
 ///   clear what is known to be zero.
@@ -97,7 +97,7 @@ enum Heap {
     /// pages of the calling thread's heap and of every heap without a thread.
     static func reclaim() {
         if let current = vmm_current_heap(), UInt(bitPattern: current) != HeapRegistry.exitedHeap {
-            ThreadHeap(current).collect(releasingCurrent: true)
+            ThreadHeap(current).collect(.everything)
         }
         HeapRegistry.tendAllAbandoned()
     }
@@ -182,8 +182,13 @@ enum Heap {
                !FreeBlock.looksFree(block) {
                 FreeBlock.push(block, before: page.pointee.localFree)
                 page.pointee.localFree = block
-                // A page left empty is given back by the owner's slow path, not here.
                 page.pointee.used &-= 1
+                // An empty page with others of its class goes back at once; the
+                // only page of a class stays (malloc/free of one block must not
+                // take and give a page every time) until the heartbeat finds it idle.
+                if page.pointee.used == 0 && page.pointee.next | page.pointee.previous != 0 {
+                    ThreadHeap(page.pointee.heap).pageEmptied(page)
+                }
                 return true
             }
         }
@@ -274,8 +279,14 @@ enum Heap {
                 return resized ? .done(pointer) : .notABlock
             }
         }
+        // A block that grows is likely to grow again (strings, vectors): a
+        // quarter more room saves about two copies in three.
+        var target = size
+        if size > usable && size > 256 && size <= SizeClass.largestSize {
+            target = size + size / 4 < SizeClass.largestSize ? size + size / 4 : SizeClass.largestSize
+        }
         var moved: UnsafeMutableRawPointer? = nil
-        if let fast = allocateFast(size) { moved = fast } else { moved = allocate(size, alignment: 16, zeroed: false) }
+        if let fast = allocateFast(target) { moved = fast } else { moved = allocate(target, alignment: 16, zeroed: false) }
         guard let moved else {
             // A block that need not grow stays where it is when there is no room to move it.
             return size <= usable ? .done(pointer) : .outOfMemory

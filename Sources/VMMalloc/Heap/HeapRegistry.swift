@@ -92,7 +92,8 @@ enum HeapRegistry {
     /// The destructor: the heap gives back what it can and waits for another thread.
     private static func threadExited(_ heap: ThreadHeap) {
         vmm_set_current_heap(UnsafeMutableRawPointer(bitPattern: exitedHeap))
-        heap.collect(releasingCurrent: true)
+        // The current pages stay for the next thread; tending gives them back if none comes.
+        heap.collect(.allButCurrent)
         let held = lock.lock()
         heap.state.pointee = abandoned
         pushAbandoned(heap)
@@ -141,12 +142,12 @@ enum HeapRegistry {
     }
 
     /// Collects the remote frees of one abandoned heap and gives back its empty pages.
-    static func tendAbandoned(skipping current: UInt) {
+    static func tendAbandoned(_ which: ThreadHeap.Collection = .idle) {
         guard lock.tryLock() else { return }
         let heap = popAbandoned()
         lock.unlock()
         guard let heap else { return }
-        heap.collect(releasingCurrent: true)
+        heap.collect(which)
         let held = lock.lock()
         pushAbandoned(heap)
         if held { lock.unlock() }
@@ -157,7 +158,7 @@ enum HeapRegistry {
         let held = lock.lock()
         let count = heapCount
         if held { lock.unlock() }
-        for _ in 0..<count { tendAbandoned(skipping: 0) }
+        for _ in 0..<count { tendAbandoned(.everything) }
     }
 
     // MARK: - The orphan heap

@@ -34,13 +34,13 @@ struct HeapStatistics {
 extension Heap {
     /// Walks the heap metadata and returns what it found; calls `sizeClass`
     /// once per size class that has blocks in use, in increasing block size:
-    /// the block size, the blocks in use, and the pages (64 KiB slices) that
+    /// the block size, the blocks in use, and the pages (in 16 KiB slices) that
     /// hold them. Other threads may still run: the numbers are a snapshot.
     static func collectStatistics(sizeClass: (_ blockSize: Int, _ blocksInUse: Int, _ pagesHeld: Int) -> Void)
         -> HeapStatistics {
         var statistics = HeapStatistics(hugeSize: Pool.reservation.granule)
-        var blocks = InlineArray<89, Int>(repeating: 0)
-        var pages = InlineArray<89, Int>(repeating: 0)
+        var blocks = InlineArray<57, Int>(repeating: 0)
+        var pages = InlineArray<57, Int>(repeating: 0)
         HeapRegistry.forEachHeap { heap in
             heap.forEachPage { page in
                 var remote = page.remoteFree.pointee.load(ordering: .acquiring) & ~Page.RemoteState.mask

@@ -14,37 +14,45 @@ import Synchronization
 ///   owner wants to hear of the first remote free (the page is full: it is
 ///   off the allocation queue) or has been told.
 struct Page {
-    var remoteFree: UInt = 0
+    // The first cache line: written by the owner on every allocation and free.
     var free: UInt = 0
     var localFree: UInt = 0
     /// Blocks handed out and not yet seen freed.
     var used: UInt32 = 0
-    /// Blocks carved out of the page so far (the rest has never been used).
-    var carved: UInt32 = 0
-    var capacity: UInt32 = 0
-    var blockSize: UInt32 = 0
-    /// ⌊2⁶⁴ / blockSize⌋ + 1: divides an offset by the block size with a multiplication.
-    var reciprocal: UInt = 0
-    /// The owning heap (its address), or 0.
-    var heap: UInt = 0
-    var flags: UInt8 = 0
-    var sizeClass: UInt8 = 0
-    private var padding0: UInt16 = 0
-    /// Span: its length in slices (first slice of a large block or a free span).
-    var slices: UInt32 = 0
-
-    // Colder fields.
+    private var padding0: UInt32 = 0
+    /// When the heartbeat last saw the page empty: its lists then (see `ThreadHeap.collect`).
+    var idleMark: UInt = 0
     /// Queue links (pages of a heap) or bin links (free spans), as slice indices; 0 is none.
     var next: UInt32 = 0
     var previous: UInt32 = 0
     /// Free span: when it was freed (coarse milliseconds). Last slice of a free span: its first slice.
     var freedAt: UInt32 = 0
     var spanStart: UInt32 = 0
-    /// Link in a heap's stack of notified pages.
-    var nextNotified: UInt = 0
     /// Large block: the bytes asked for (statistics only).
     var requested: UInt = 0
-    private var padding1: (UInt, UInt, UInt, UInt) = (0, 0, 0, 0)
+    private var padding1: UInt = 0
+
+    // The second cache line: what a free from any thread reads (set when the
+    // page starts, seldom changed), and the word other threads write, so
+    // that they do not take the owner's line away on every remote free.
+    var remoteFree: UInt = 0
+    /// ⌊2⁶⁴ / blockSize⌋ + 1: divides an offset by the block size with a multiplication.
+    var reciprocal: UInt = 0
+    /// The owning heap (its address), or 0.
+    var heap: UInt = 0
+    /// Blocks carved out of the page so far (the rest has never been used).
+    var carved: UInt32 = 0
+    var capacity: UInt32 = 0
+    var blockSize: UInt32 = 0
+    /// Span: its length in slices (first slice of a large block or a free span).
+    var slices: UInt32 = 0
+    var flags: UInt8 = 0
+    var sizeClass: UInt8 = 0
+    private var padding2: UInt16 = 0
+    private var padding3: UInt32 = 0
+    /// Link in a heap's stack of notified pages.
+    var nextNotified: UInt = 0
+    private var padding4: UInt = 0
 
     enum Flag {
         /// The page is on its heap's full list, not on an allocation queue.
@@ -63,10 +71,10 @@ struct Page {
 }
 
 extension UnsafeMutablePointer where Pointee == Page {
-    /// The word `remoteFree`, for atomic access (it is the first field).
+    /// The word `remoteFree`, for atomic access (the first of the second cache line).
     @inline(__always)
     var remoteFree: UnsafeMutablePointer<Atomic<UInt>> {
-        UnsafeMutableRawPointer(self).assumingMemoryBound(to: Atomic<UInt>.self)
+        (UnsafeMutableRawPointer(self) + 64).assumingMemoryBound(to: Atomic<UInt>.self)
     }
 
     /// The block index of `offset` bytes into the page, if a block starts there.

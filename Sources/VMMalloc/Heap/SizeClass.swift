@@ -3,12 +3,13 @@
 /// Up to 128 bytes the classes are multiples of 16 (every block is 16-byte
 /// aligned, as glibc's are). Above, each doubling is split into eight steps,
 /// so a block is less than 12.5% larger than the request it serves. The
-/// largest class is 128 KiB; bigger requests are large blocks (see `Extents`).
+/// largest class is 8 KiB; bigger requests are large blocks (see `Extents`),
+/// which go back to the pool-wide extents when freed and are reused by any size.
 enum SizeClass {
     /// Number of classes; class 0 is unused.
-    static let count = 89
+    static let count = 57
     /// The largest small block.
-    static let largestSize = 128 << 10
+    static let largestSize = 8 << 10
 
     /// The class serving a request of `size` bytes (1 ... largestSize; 0 counts as 1).
     @inline(__always)
@@ -28,8 +29,8 @@ enum SizeClass {
     }
 
     /// The smallest class of at least `size` bytes whose blocks are all
-    /// aligned to `alignment` (a power of two, at most 64 KiB): its block size
-    /// is a multiple of the alignment, and pages start on 64 KiB boundaries.
+    /// aligned to `alignment` (a power of two, at most a slice): its block size
+    /// is a multiple of the alignment, and pages start on slice boundaries.
     static func aligned(_ size: Int, _ alignment: Int) -> Int? {
         var index = of(size < alignment ? alignment : size)
         while index < count {
@@ -39,11 +40,11 @@ enum SizeClass {
         return nil
     }
 
-    /// Slices (64 KiB each) of a page of class `index`: one for blocks up to
-    /// 8 KiB, else enough for eight blocks.
+    /// Slices of a page of class `index`: one for blocks up to an eighth of a
+    /// slice, else enough for eight blocks.
     static func pageSlices(_ index: Int) -> Int {
         let bytes = size(index)
-        if bytes <= 8 << 10 { return 1 }
+        if bytes <= Slices.size / 8 { return 1 }
         return (bytes * 8 + Slices.size - 1) >> Slices.shift
     }
 }

@@ -1,4 +1,4 @@
-/// The pool as a row of 64 KiB slices, with two tables in pool metadata that
+/// The pool as a row of 16 KiB slices, with two tables in pool metadata that
 /// say, for any address, what it belongs to in O(1):
 ///
 /// - a tag byte per slice (`Tag`): where small pages, large blocks and free
@@ -9,7 +9,7 @@
 /// Both tables live in the sparse pool file; their file space is reserved
 /// as the slices they describe come into use.
 enum Slices {
-    static let shift = 16
+    static let shift = 14
     static let size = 1 << shift
 
     enum Tag {

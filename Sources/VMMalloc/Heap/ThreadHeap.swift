@@ -363,7 +363,7 @@ struct ThreadHeap {
 
     /// Work that must happen now and then but not on the fast path, done on
     /// the slow path: read notices always; every 64 calls, if 100 ms have
-    /// passed, give back empty pages (but the current one of a class), look after a heap without a thread, and
+    /// passed, give back pages empty since the last beat, look after a heap without a thread, and
     /// give free space back to the file system.
     private func heartbeat() {
         readNotices()
@@ -372,8 +372,8 @@ struct ThreadHeap {
         let now = Platform.coarseMilliseconds
         guard now &- lastBeat.pointee >= 100 else { return }
         lastBeat.pointee = now
-        collect(releasingCurrent: false)
-        HeapRegistry.tendAbandoned(skipping: address)
+        collect(.idle)
+        HeapRegistry.tendAbandoned()
         let lock = Extents.lock
         if lock.tryLock() {
             Extents.purgeIfDueLocked(now: now)
@@ -381,9 +381,18 @@ struct ThreadHeap {
         }
     }
 
-    /// Collects every page's remote frees and gives back the pages left empty
-    /// (also the only page of a class when `releasingCurrent`), and the cache.
-    func collect(releasingCurrent: Bool) {
+    enum Collection {
+        /// Empty pages that were empty, untouched, at the previous heartbeat too.
+        case idle
+        /// Every empty page but the only page of its class.
+        case allButCurrent
+        /// Every empty page (when the pool is short of space).
+        case everything
+    }
+
+    /// Collects every page's remote frees and gives back empty pages, as
+    /// `which` says, and the cached slices.
+    func collect(_ which: Collection) {
         readNotices()
         for c in 1..<SizeClass.count {
             var index = Int(first[c])
@@ -391,7 +400,7 @@ struct ThreadHeap {
                 let page = Slices.page(index)
                 let next = Int(page.pointee.next)
                 Self.collectRemote(page)
-                if page.pointee.used == 0 && (releasingCurrent || index != Int(first[c]) || next != 0) {
+                if page.pointee.used == 0 && shouldRelease(page, which, isOnly: index == Int(first[c]) && next == 0) {
                     release(page, index)
                 }
                 index = next
@@ -405,6 +414,19 @@ struct ThreadHeap {
             index = next
         }
         flushCache()
+    }
+
+    private func shouldRelease(_ page: UnsafeMutablePointer<Page>, _ which: Collection, isOnly: Bool) -> Bool {
+        switch which {
+        case .everything: return true
+        case .allButCurrent: return !isOnly
+        case .idle:
+            // Idle: empty now and at the last beat, with the same free lists (no traffic between).
+            let mark = page.pointee.free &+ page.pointee.localFree &* 3 | 1
+            if page.pointee.idleMark == mark { return true }
+            page.pointee.idleMark = mark
+            return false
+        }
     }
 
     private func flushCache() {
