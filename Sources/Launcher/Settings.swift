@@ -85,7 +85,7 @@ struct Settings {
         let page = FileSystem.pageSize(of: directory)
         let size = (configuration.poolSize + page - 1) & ~(page - 1)
         if let limit = Platform.fileSizeLimit, limit < size { return .overFileSizeLimit(size: sizeText, limit: limit) }
-        if let free = FileSystem.freeSpace(of: directory), free < size {
+        if let free = FileSystem.freeSpace(of: directory), free < Configuration.roomToStart(poolSize: size) {
             return .noRoom(directory: directory, free: free, size: sizeText)
         }
         return nil

@@ -15,7 +15,10 @@ enum Extents {
     private static let lockOffset = 0
     private static let magicOffset = 4
     private static let lastPurgeOffset = 8
-    private static let bitmapOffset = 16
+    private static let wildernessFreedAtOffset = 12
+    private static let wildernessOffset = 16
+    private static let wildernessPurgedOffset = 20
+    private static let bitmapOffset = 24
     private static let binsOffset = bitmapOffset + 4 * 8
     static let storageSize = binsOffset + binCount * 4
 
@@ -35,14 +38,30 @@ enum Extents {
         UnsafeMutablePointer(bitPattern: storage + UInt(lastPurgeOffset)).unsafelyUnwrapped
     }
 
-    /// Sets up the allocator with every block slice in one free span.
+    /// The wilderness: from this slice to the end of the pool, one free run
+    /// kept out of the bins, whose table entries are untouched (a new pool
+    /// reserves nothing for it). Spans freed next to it go back into it.
+    private static var wildernessPointer: UnsafeMutablePointer<UInt32> {
+        UnsafeMutablePointer(bitPattern: storage + UInt(wildernessOffset)).unsafelyUnwrapped
+    }
+
+    static var wilderness: Int { Int(wildernessPointer.pointee) }
+
+    /// When a span last went back into the wilderness, and whether its space was given back since.
+    private static var wildernessFreedAt: UnsafeMutablePointer<UInt32> {
+        UnsafeMutablePointer(bitPattern: storage + UInt(wildernessFreedAtOffset)).unsafelyUnwrapped
+    }
+
+    private static var wildernessPurged: UnsafeMutablePointer<UInt32> {
+        UnsafeMutablePointer(bitPattern: storage + UInt(wildernessPurgedOffset)).unsafelyUnwrapped
+    }
+
+    /// Sets up the allocator with every block slice in the wilderness.
     static func create(at address: UnsafeMutableRawPointer) -> Bool {
         storage = UInt(bitPattern: address)
         address.storeBytes(of: magic, toByteOffset: magicOffset, as: UInt32.self)
-        guard Slices.reserveTables(Slices.first, Slices.first + 1),
-              Slices.reserveTables(Slices.end - 1, Slices.end)
-        else { return false }
-        insertFree(Slices.first, Slices.end - Slices.first, freedAt: 0, purged: true)
+        wildernessPointer.pointee = UInt32(Slices.first)
+        wildernessPurged.pointee = 1
         return true
     }
 
@@ -69,7 +88,9 @@ enum Extents {
         page.pointee.flags = purged ? Flag.purged : 0
         page.pointee.heap = 0
         Slices.setTag(start, Slices.Tag.freeSpanStart)
-        if length > 1 {
+        // A span reaching the end of the pool has no right neighbour to find
+        // it by its last slice, whose table entries stay untouched (and unreserved).
+        if length > 1 && start + length < Slices.end {
             Slices.setTag(start + length - 1, Slices.Tag.freeSpanEnd)
             Slices.page(start + length - 1).pointee.spanStart = UInt32(start)
         }
@@ -93,7 +114,7 @@ enum Extents {
         if next != 0 { Slices.page(Int(next)).pointee.previous = previous }
         if bins[b] == 0 { bitmap[b >> 6] &= ~(1 << UInt64(b & 63)) }
         Slices.setTag(start, Slices.Tag.none)
-        if length > 1 { Slices.setTag(start + length - 1, Slices.Tag.none) }
+        if length > 1 && start + length < Slices.end { Slices.setTag(start + length - 1, Slices.Tag.none) }
     }
 
     enum Flag {
@@ -109,7 +130,9 @@ enum Extents {
     static func allocateLocked(_ length: Int, alignment: Int = Slices.size) -> Int? {
         vmmAssert(headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: storage))
         let alignSlices = alignment > Slices.size ? alignment >> Slices.shift : 1
-        guard let span = find(length, alignSlices: alignSlices) else { return nil }
+        guard let span = find(length, alignSlices: alignSlices) else {
+            return takeFromWilderness(length, alignSlices: alignSlices)
+        }
         let spanLength = Int(Slices.page(span).pointee.slices)
         let start = alignedStart(span, alignSlices)
         guard Pool.reservation.ensure(from: Slices.offset(start), to: Slices.offset(start + length)),
@@ -122,6 +145,24 @@ enum Extents {
         if start > span { insertFree(span, start - span, freedAt: freedAt, purged: purged) }
         let rest = span + spanLength - (start + length)
         if rest > 0 { insertFree(start + length, rest, freedAt: freedAt, purged: purged) }
+        Slices.page(start).pointee.slices = UInt32(length)
+        Slices.page(start).pointee.flags = 0
+        return start
+    }
+
+    /// A span from the front of the wilderness (after a gap for alignment,
+    /// which becomes a free span); nil when the wilderness is too short.
+    private static func takeFromWilderness(_ length: Int, alignSlices: Int) -> Int? {
+        let from = wilderness
+        let start = alignedStart(from, alignSlices)
+        guard start + length <= Slices.end,
+              Pool.reservation.ensure(from: Slices.offset(start), to: Slices.offset(start + length)),
+              Slices.reserveTables(start > from ? from : start, start + length < Slices.end ? start + length + 1 : start + length)
+        else { return nil }
+        wildernessPointer.pointee = UInt32(start + length)
+        if start > from {
+            insertFree(from, start - from, freedAt: wildernessFreedAt.pointee, purged: wildernessPurged.pointee != 0)
+        }
         Slices.page(start).pointee.slices = UInt32(length)
         Slices.page(start).pointee.flags = 0
         return start
@@ -187,6 +228,15 @@ enum Extents {
     /// place, if the span behind it is free and long enough. The caller holds the lock.
     static func growLocked(_ start: Int, _ length: Int, to newLength: Int) -> Bool {
         let next = start + length
+        if next == wilderness {
+            guard start + newLength <= Slices.end,
+                  Pool.reservation.ensure(from: Slices.offset(next), to: Slices.offset(start + newLength)),
+                  Slices.reserveTables(next, start + newLength < Slices.end ? start + newLength + 1 : start + newLength)
+            else { return false }
+            wildernessPointer.pointee = UInt32(start + newLength)
+            Slices.page(start).pointee.slices = UInt32(newLength)
+            return true
+        }
         guard next < Slices.end, Slices.tag(next) == Slices.Tag.freeSpanStart else { return false }
         let nextLength = Int(Slices.page(next).pointee.slices)
         let extra = newLength - length
@@ -225,6 +275,12 @@ enum Extents {
                 first = left
             }
         }
+        if end == wilderness {
+            wildernessPointer.pointee = UInt32(first)
+            wildernessFreedAt.pointee = now
+            wildernessPurged.pointee = 0
+            return
+        }
         if end < Slices.end && Slices.tag(end) == Slices.Tag.freeSpanStart {
             let rightLength = Int(Slices.page(end).pointee.slices)
             freedAt = older(freedAt, Slices.page(end).pointee.freedAt, now: now)
@@ -250,6 +306,10 @@ enum Extents {
     static func purgeIfDueLocked(now: UInt32) {
         guard now &- lastPurge.pointee >= purgeInterval else { return }
         lastPurge.pointee = now
+        if wildernessPurged.pointee == 0 && now &- wildernessFreedAt.pointee >= purgeDelay {
+            Pool.releaseSpace(from: Slices.offset(wilderness), to: Slices.offset(Slices.end))
+            wildernessPurged.pointee = 1
+        }
         var b = 0
         while b < binCount {
             let word = bitmap[b >> 6] & (~0 << UInt64(b & 63))
@@ -275,8 +335,8 @@ enum Extents {
 
     /// Free slices in all, and the longest free span, in slices.
     static func freeSlicesLocked() -> (total: Int, longest: Int) {
-        var total = 0
-        var longest = 0
+        var total = Slices.end - wilderness
+        var longest = total
         for b in 0..<binCount {
             var span = Int(bins[b])
             while span != 0 {

@@ -68,7 +68,7 @@ extension Heap {
         statistics.freeBytes = free.total << Slices.shift
         statistics.largestFreeExtent = free.longest << Slices.shift
         var index = Slices.first
-        while index < Slices.end {
+        while index < Extents.wilderness {
             let tag = Slices.tag(index)
             let length = Int(Slices.page(index).pointee.slices)
             if tag == Slices.Tag.largeBlock {

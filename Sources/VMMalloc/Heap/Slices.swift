@@ -36,9 +36,11 @@ enum Slices {
 
     /// Places the tables at pool offset `tables`; blocks start at the first slice after them.
     static func create(tables: Int, slices: Int) -> Bool {
-        pagesAddress = Pool.start + UInt((tables + 127) & ~127)
-        tagsAddress = pagesAddress + UInt(slices * MemoryLayout<Page>.stride)
-        let tablesEnd = Int(tagsAddress - Pool.start) + slices
+        // Tags first: small, so the tags of the first slices share the pool
+        // start's granule, and a new pool touches as few granules as it can.
+        tagsAddress = Pool.start + UInt(tables)
+        pagesAddress = (tagsAddress + UInt(slices) + 127) & ~127
+        let tablesEnd = Int(pagesAddress - Pool.start) + slices * MemoryLayout<Page>.stride
         first = (tablesEnd + size - 1) >> shift
         end = slices
         return first < end

@@ -83,7 +83,7 @@ enum Pool {
         let filePageSize = file.pageSize
         let pageMask = filePageSize - 1
         let size = (config.poolSize + pageMask) & ~pageMask
-        switch file.setSize(size, roomNeeded: size) {
+        switch file.setSize(size, roomNeeded: Configuration.roomToStart(poolSize: size)) {
         case nil: break
         case .overFileSizeLimit(let limit)?:
             fail(.overFileSizeLimit(size: config.poolSizeText, limit: limit), closing: file)
@@ -101,10 +101,10 @@ enum Pool {
         let heapOffset = (bitmapOffset + SpaceReservation.bitmapBytes(poolSize: size, granule: granule) + 4095) & ~4095
         Pool.file = file
         reservation = SpaceReservation(pool: mapping, bitmap: mapping + bitmapOffset, granule: granule, poolSize: size)
-        // The bitmap must have its space before the first bit is set in it.
-        guard heapOffset < size, file.reserve(offset: 0, length: heapOffset, mapping: mapping),
-              reservation.ensure(from: 0, to: heapOffset)
-        else {
+        // The state and the bitmaps must have their space before anything is written
+        // in them: exactly their pages, so that a new pool costs almost nothing.
+        // (Their granule is reserved whole when the heap first reaches past them.)
+        guard heapOffset < size, file.reserve(offset: 0, length: heapOffset, mapping: mapping) else {
             fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
         }
         reservation.markWritten(from: 0, to: heapOffset)

@@ -10,6 +10,14 @@ package struct Configuration {
     /// The largest pool: 128 TiB, far beyond any machine, and what block headers can describe.
     package static let maximumPoolSize = 128 << 40
 
+    /// The free space a pool of `poolSize` bytes needs on its file system to
+    /// start: its metadata and first blocks. The pool file is sparse and gets
+    /// its space as the heap uses it (malloc fails with ENOMEM when the file
+    /// system is full), so a pool may be larger than the free space.
+    package static func roomToStart(poolSize: Int) -> Int {
+        poolSize < 8 << 20 ? poolSize : 8 << 20
+    }
+
     /// VMMALLOC_POOL_DIR, an existing writable directory.
     package var directory: UnsafePointer<CChar>
     /// VMMALLOC_POOL_SIZE, in bytes, as requested (before page rounding).
