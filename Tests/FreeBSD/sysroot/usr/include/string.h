@@ -1,0 +1,17 @@
+/* FreeBSD <string.h>. */
+#ifndef _STRING_H_
+#define _STRING_H_
+#include <sys/cdefs.h>
+__BEGIN_DECLS
+#include <stddef.h>
+void *memcpy(void *restrict, const void *restrict, size_t);
+void *memmove(void *, const void *, size_t);
+void *memset(void *, int, size_t);
+int memcmp(const void *, const void *, size_t);
+size_t strlen(const char *);
+int strcmp(const char *, const char *);
+int strncmp(const char *, const char *, size_t);
+char *strerror(int);
+int strerror_r(int, char *, size_t);
+__END_DECLS
+#endif
