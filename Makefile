@@ -54,10 +54,10 @@ LAUNCHER = $(if $(wildcard man/vmmalloc.1),vmmalloc)
 MAN_PAGES = man/libvmmalloc.7 $(LAUNCHER:%=man/%.1)
 DPKG_OUT = $(STAGE)/dpkg
 
-.PHONY: all swift-toolchain release debug launcher man check install uninstall \
+.PHONY: all swift-toolchain release debug launcher man pkgconfig check install uninstall \
         install-launcher uninstall-launcher dpkg clean
 
-all: release debug launcher man $(STAGE)/libvmmalloc.pc
+all: release debug launcher man pkgconfig
 
 swift-toolchain:
 	@test -n "$(SWIFT)" || { echo "libvmmalloc: the Swift toolchain was not found: no swift on PATH nor $(SWIFT_FALLBACK); install it or run make SWIFT=/path/to/swift" >&2; exit 1; }
@@ -90,11 +90,12 @@ $(STAGE)/man/%: man/% Makefile
 	mkdir -p $(STAGE)/man
 	$(SED) -e 's/@VERSION@/$(VERSION)/g' $< > $@
 
-$(STAGE)/libvmmalloc.pc: libvmmalloc.pc.in Makefile
+# Written every time: it holds the directories of this make's command line.
+pkgconfig:
 	mkdir -p $(STAGE)
 	$(SED) -e 's|@prefix@|$(prefix)|g' -e 's|@exec_prefix@|$(exec_prefix)|g' \
 	    -e 's|@libdir@|$(libdir)|g' -e 's|@includedir@|$(includedir)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' libvmmalloc.pc.in > $@
+	    -e 's|@VERSION@|$(VERSION)|g' libvmmalloc.pc.in > $(STAGE)/libvmmalloc.pc
 
 check: swift-toolchain
 	$(SWIFT) test

@@ -16,13 +16,19 @@ enum Packages {
 
     static let names = ["libvmmalloc", "libvmmalloc-dev", "libvmmalloc-debug", "vmmalloc"]
 
-    /// `make dpkg` with scratch paths of its own (`swift test` holds .build);
-    /// a second run reuses them. Returns the .deb files by package name.
-    static func build() throws -> [String: String] {
+    /// Runs make at the top of the package with SwiftPM scratch paths of its
+    /// own (`swift test` holds .build), which later runs reuse.
+    @discardableResult
+    static func make(_ arguments: [String]) throws -> RunResult {
         var env = ProcessInfo.processInfo.environment.filter { $0.key != "LD_PRELOAD" }
         env["RELEASE_BUILD_DIR"] = ".build-dpkg"
         env["DEBUG_BUILD_DIR"] = ".build-dpkg-debug"
-        try runChecked(try tool("make"), ["dpkg"], environment: env, directory: Paths.package, timeout: 900)
+        return try runChecked(try tool("make"), arguments, environment: env, directory: Paths.package, timeout: 900)
+    }
+
+    /// `make dpkg`; returns the .deb files by package name.
+    static func build() throws -> [String: String] {
+        try make(["dpkg"])
         let out = Paths.package + "/build/dpkg"
         var debs: [String: String] = [:]
         for file in try FileManager.default.contentsOfDirectory(atPath: out) where file.hasSuffix(".deb") {
@@ -44,8 +50,93 @@ enum Packages {
     }
 }
 
-@Suite("Debian packages")
+/// What `make install` writes with prefix=/usr, and where each link points.
+let installedLayout: [String: String?] = {
+    var files: [String: String?] = [
+        "usr/lib/libvmmalloc.so.1.1.0": nil,
+        "usr/lib/libvmmalloc.so.1": "libvmmalloc.so.1.1.0",
+        "usr/lib/libvmmalloc.so": "libvmmalloc.so.1",
+        "usr/lib/vmem_debug/libvmmalloc.so.1.1.0": nil,
+        "usr/lib/vmem_debug/libvmmalloc.so.1": "libvmmalloc.so.1.1.0",
+        "usr/include/libvmmalloc.h": nil,
+        "usr/lib/pkgconfig/libvmmalloc.pc": nil,
+        "usr/share/man/man7/libvmmalloc.7": nil,
+    ]
+    if FileManager.default.fileExists(atPath: Paths.package + "/man/vmmalloc.1") {
+        files.updateValue(nil, forKey: "usr/bin/vmmalloc")
+        files.updateValue(nil, forKey: "usr/share/man/man1/vmmalloc.1")
+    }
+    return files
+}()
+
+/// Files and symbolic links under `root`, relative to it.
+func filesBelow(_ root: String) -> Set<String> {
+    guard let all = FileManager.default.subpaths(atPath: root) else { return [] }
+    return Set(all.filter { path in
+        var info = stat()
+        return lstat(root + "/" + path, &info) == 0 && (info.st_mode & UInt32(S_IFMT)) != UInt32(S_IFDIR)
+    })
+}
+
+// One at a time: the tests share make's scratch paths and staging directory.
+@Suite("Installing: make install, the man page, the Debian packages", .serialized)
 struct PackageTests {
+    @Test("make install honours DESTDIR and prefix, writes the layout (release stripped, debug not), make uninstall removes it all")
+    func makeInstall() throws {
+        let dest = TempDir.work("destdir")
+        defer { dest.remove() }
+        try Packages.make(["install", "DESTDIR=\(dest.path)", "prefix=/usr"])
+        let files = filesBelow(dest.path)
+        #expect(files == Set(installedLayout.keys), "extra: \(files.subtracting(installedLayout.keys).sorted()), missing: \(Set(installedLayout.keys).subtracting(files).sorted())")
+        for (file, target) in installedLayout {
+            let link = try? FileManager.default.destinationOfSymbolicLink(atPath: dest.file(file))
+            #expect(link == target, "\(file) should be \(target.map { "a link to " + $0 } ?? "a file"), is \(link ?? "a file")")
+        }
+        func sections(_ file: String) throws -> String { try runChecked(try tool("readelf"), ["-S", "-W", dest.file(file)]).stdout }
+        #expect(!(try sections("usr/lib/libvmmalloc.so.1.1.0")).contains(".symtab"), "the release variant is not stripped")
+        #expect(try sections("usr/lib/vmem_debug/libvmmalloc.so.1.1.0").contains(".symtab"), "the debug variant lost its symbols")
+        let pc = try String(contentsOfFile: dest.file("usr/lib/pkgconfig/libvmmalloc.pc"), encoding: .utf8)
+        #expect(pc.contains("libdir=/usr/lib\n") && pc.contains("includedir=/usr/include\n") && pc.contains("Version: 1.1.0\n"), "\(pc)")
+        let page = try String(contentsOfFile: dest.file("usr/share/man/man7/libvmmalloc.7"), encoding: .utf8)
+        #expect(page.contains("\"libvmmalloc 1.1.0\"") && !page.contains("@VERSION@"), "the page does not carry the version")
+
+        try Packages.make(["uninstall", "DESTDIR=\(dest.path)", "prefix=/usr"])
+        #expect(filesBelow(dest.path).isEmpty, "left after make uninstall: \(filesBelow(dest.path).sorted())")
+    }
+
+    @Test("make install puts everything under /usr/local by default, and libdir, includedir and mandir move their parts")
+    func installDirectories() throws {
+        let dest = TempDir.work("destdir")
+        defer { dest.remove() }
+        try Packages.make(["install", "DESTDIR=\(dest.path)"])
+        #expect(filesBelow(dest.path) == Set(installedLayout.keys.map { "usr/local/" + $0.dropFirst(4) }), "\(filesBelow(dest.path).sorted())")
+        try Packages.make(["uninstall", "DESTDIR=\(dest.path)"])
+        #expect(filesBelow(dest.path).isEmpty)
+
+        try Packages.make(["install", "DESTDIR=\(dest.path)", "prefix=/opt/v", "libdir=/opt/v/lib64",
+                           "includedir=/opt/inc", "mandir=/opt/man"])
+        let moved = filesBelow(dest.path)
+        for expected in ["opt/v/lib64/libvmmalloc.so.1", "opt/v/lib64/vmem_debug/libvmmalloc.so.1",
+                         "opt/v/lib64/pkgconfig/libvmmalloc.pc", "opt/inc/libvmmalloc.h", "opt/man/man7/libvmmalloc.7"] {
+            #expect(moved.contains(expected), "\(expected) not in \(moved.sorted())")
+        }
+        let pc = try String(contentsOfFile: dest.file("opt/v/lib64/pkgconfig/libvmmalloc.pc"), encoding: .utf8)
+        #expect(pc.contains("libdir=/opt/v/lib64\n") && pc.contains("includedir=/opt/inc\n"), "\(pc)")
+        try Packages.make(["uninstall", "DESTDIR=\(dest.path)", "prefix=/opt/v", "libdir=/opt/v/lib64",
+                           "includedir=/opt/inc", "mandir=/opt/man"])
+        #expect(filesBelow(dest.path).isEmpty, "\(filesBelow(dest.path).sorted())")
+    }
+
+    @Test("libvmmalloc(7) renders with no warning at 80 columns")
+    func manPageRenders() throws {
+        var env = baseEnvironment()
+        env["MANWIDTH"] = "80"
+        let r = try run(try tool("man"), ["--warnings", "-l", Paths.package + "/man/libvmmalloc.7"], environment: env)
+        #expect(r.succeeded && r.stderr.isEmpty && r.stdout.contains("VMMALLOC_POOL_DIR"), "\(r)")
+        let wide = r.stdoutLines.filter { $0.count > 80 }
+        #expect(wide.isEmpty, "lines wider than 80 columns: \(wide)")
+    }
+
     // Installs into /usr and purges again: root, and only on CI or when asked.
     @Test("make dpkg builds the packages; installed, they preload, link, select the debug variant, show the man page; purge leaves nothing",
           .enabled(if: Packages.wanted,
@@ -57,6 +148,12 @@ struct PackageTests {
             #expect(debs[required] != nil, "make dpkg did not build \(required): \(debs)")
         }
         let hasLauncher = debs["vmmalloc"] != nil
+
+        // lintian: no error and no warning (each accepted one is overridden in debian/ with its reason).
+        let changes = try FileManager.default.contentsOfDirectory(atPath: Paths.package + "/build/dpkg")
+            .filter { $0.hasSuffix(".changes") }.map { Paths.package + "/build/dpkg/" + $0 }
+        let lintian = try run(try tool("lintian"), ["--fail-on", "error,warning"] + changes, timeout: 300)
+        #expect(lintian.succeeded && !lintian.stdout.contains("E: ") && !lintian.stdout.contains("W: "), "\(lintian)")
 
         // Install; whatever happens next, purge at the end.
         let install = try Packages.apt(["install", "--no-install-recommends"] + debs.values.sorted())
