@@ -6,6 +6,8 @@
 #   make uninstall        removes exactly what `make install` put there
 #   make check            the test suite (swift test)
 #   make dpkg             the Debian packages, into build/dpkg/
+#   make dist             libvmmalloc-$(VERSION).tar.gz of the checked-out commit
+#                         (the FreeBSD port's distfile)
 #   make clean
 #
 # SwiftPM does the compiling and knows what is up to date, so the build targets
@@ -55,7 +57,7 @@ MAN_PAGES = man/libvmmalloc.7 $(LAUNCHER:%=man/%.1)
 DPKG_OUT = $(STAGE)/dpkg
 
 .PHONY: all swift-toolchain release debug launcher man pkgconfig check install uninstall \
-        install-launcher uninstall-launcher dpkg clean
+        install-launcher uninstall-launcher dpkg dist clean
 
 all: release debug launcher man pkgconfig
 
@@ -144,6 +146,9 @@ dpkg: swift-toolchain
 	    mv -f ../$$f $(DPKG_OUT)/; \
 	done
 	@ls -1 $(DPKG_OUT)/*.deb
+
+dist:
+	git archive --format=tar.gz --prefix=libvmmalloc-$(VERSION)/ -o libvmmalloc-$(VERSION).tar.gz HEAD
 
 clean:
 	rm -rf $(STAGE) $(RELEASE_BUILD_DIR) $(DEBUG_BUILD_DIR)

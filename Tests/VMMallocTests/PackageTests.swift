@@ -127,6 +127,35 @@ struct PackageTests {
         #expect(filesBelow(dest.path).isEmpty, "\(filesBelow(dest.path).sorted())")
     }
 
+    @Test("the FreeBSD port's pkg-plist lists exactly what make install writes with the port's MAKE_ARGS")
+    func freebsdPlist() throws {
+        let port = try String(contentsOfFile: Paths.package + "/freebsd/Makefile", encoding: .utf8)
+        // MAKE_ARGS= ... with its continuation lines, ${PREFIX} as the ports' default.
+        guard let start = port.range(of: "MAKE_ARGS=") else { throw HarnessError("freebsd/Makefile has no MAKE_ARGS") }
+        var text = ""
+        for line in port[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
+            text += line.replacingOccurrences(of: "\\", with: " ") + " "
+            if !line.hasSuffix("\\") { break }
+        }
+        let arguments = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            .filter { !$0.hasPrefix("STRIP=") }
+            .map { $0.replacingOccurrences(of: "${PREFIX}", with: "/usr/local") }
+        #expect(arguments.contains("prefix=/usr/local"), "\(arguments)")
+
+        let stage = TempDir.work("stagedir")
+        defer { stage.remove() }
+        try Packages.make(["install", "DESTDIR=\(stage.path)"] + arguments)
+        // The ports framework compresses manual pages after staging.
+        let staged = Set(filesBelow(stage.path + "/usr/local").map { $0.hasPrefix("share/man/") ? $0 + ".gz" : $0 })
+        var plist = Set(try String(contentsOfFile: Paths.package + "/freebsd/pkg-plist", encoding: .utf8)
+            .split(separator: "\n").map(String.init))
+        if !FileManager.default.fileExists(atPath: Paths.package + "/man/vmmalloc.1") {
+            // A tree without the launcher yet: its two entries cannot be staged.
+            plist.subtract(["bin/vmmalloc", "share/man/man1/vmmalloc.1.gz"])
+        }
+        #expect(staged == plist, "staged but not in pkg-plist: \(staged.subtracting(plist).sorted()); in pkg-plist but not staged: \(plist.subtracting(staged).sorted())")
+    }
+
     @Test("libvmmalloc(7) renders with no warning at 80 columns")
     func manPageRenders() throws {
         var env = baseEnvironment()
