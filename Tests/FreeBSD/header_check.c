@@ -1,7 +1,7 @@
 /*
- * header_check.c - compiled (not run) for a FreeBSD target against the
- * declarations in sysroot/: <libvmmalloc.h> agrees with FreeBSD's headers,
- * and its FreeBSD branch declares no memalign, pvalloc or cfree.
+ * header_check.c - compiled (not run), as C and as C++, for a FreeBSD target
+ * against the declarations in sysroot/: <libvmmalloc.h> agrees with FreeBSD's
+ * headers, and its FreeBSD branch declares no memalign, pvalloc or cfree.
  */
 #include <libvmmalloc.h>
 

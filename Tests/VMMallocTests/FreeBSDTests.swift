@@ -148,12 +148,13 @@ struct FreeBSDTests {
     }
 
     @Test("<libvmmalloc.h> compiles for FreeBSD from C and C++, takes malloc_np.h's signature and declares no memalign, pvalloc or cfree",
-          arguments: ["header_check.c", "header_check.cpp"])
-    func header(_ source: String) throws {
+          arguments: ["c11", "c++17"])
+    func header(_ standard: String) throws {
         let bin = try FreeBSDBuild.toolchainBin()
-        let std = source.hasSuffix(".cpp") ? "-std=c++17" : "-std=c11"
-        try runChecked(bin + "/clang", ["-target", FreeBSDBuild.target, "--sysroot=\(FreeBSDBuild.sysroot)", std,
+        let language = standard.hasPrefix("c++") ? "c++" : "c"
+        try runChecked(bin + "/clang", ["-target", FreeBSDBuild.target, "--sysroot=\(FreeBSDBuild.sysroot)",
+                                        "-x", language, "-std=\(standard)",
                                         "-Wall", "-Wextra", "-Werror", "-fsyntax-only", "-I", Paths.include,
-                                        Paths.package + "/Tests/FreeBSD/" + source])
+                                        Paths.package + "/Tests/FreeBSD/header_check.c"])
     }
 }
