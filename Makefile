@@ -53,6 +53,8 @@ DEBUG_FLAGS = -Xswiftc -DVMMALLOC_DEBUG
 STAGE = build
 # The launcher `vmmalloc` is part of the package when its man page is.
 LAUNCHER = $(if $(wildcard man/vmmalloc.1),vmmalloc)
+# SwiftPM names the launcher product vmmalloc-run (vmmalloc is the library's).
+LAUNCHER_PRODUCT = vmmalloc-run
 MAN_PAGES = man/libvmmalloc.7 $(LAUNCHER:%=man/%.1)
 DPKG_OUT = $(STAGE)/dpkg
 
@@ -81,7 +83,7 @@ debug: swift-toolchain
 launcher: release
 ifneq ($(LAUNCHER),)
 	mkdir -p $(STAGE)/bin
-	cp -f $(RELEASE_BUILD_DIR)/release/vmmalloc $(STAGE)/bin/vmmalloc
+	cp -f $(RELEASE_BUILD_DIR)/release/$(LAUNCHER_PRODUCT) $(STAGE)/bin/vmmalloc
 	$(STRIP) $(STAGE)/bin/vmmalloc
 endif
 

@@ -1,13 +1,14 @@
 // The FreeBSD code paths, compiled on Linux so that they cannot rot.
 //
-// There is no FreeBSD machine here. These tests compile the library's Swift
-// sources and its C shim for a real FreeBSD target (os(FreeBSD) and
-// __FreeBSD__ are true, the ELF is marked FreeBSD) against Tests/FreeBSD/sysroot:
-// hand-written declarations of the FreeBSD API the library uses, with
-// FreeBSD's types, signatures and constants. They link the objects into a
-// shared object and check its exports and what it needs from libc. They do
-// not run anything, and cannot tell where the hand-written headers differ from
-// FreeBSD's own; README says so.
+// There is no FreeBSD machine here. These tests compile every target of the
+// package (Swift and C, each with its settings from Package.swift) for a real
+// FreeBSD target (os(FreeBSD) and __FreeBSD__ are true, the ELF is marked
+// FreeBSD) against Tests/FreeBSD/sysroot: hand-written declarations of the
+// FreeBSD API the code uses, with FreeBSD's types, signatures and constants.
+// They link the library into a shared object and check its exports, and check
+// that the library and the programs need nothing from libc that FreeBSD does
+// not declare. They do not run anything, and cannot tell where the hand-written
+// headers differ from FreeBSD's own; README says so.
 import Foundation
 import Testing
 
@@ -62,41 +63,137 @@ enum FreeBSDBuild {
         }
     }()
 
-    /// Compiles the library (Swift and C) for FreeBSD and links it; returns the shared object.
-    static func buildLibrary(debug: Bool) throws -> String {
+    /// A target of Package.swift, as `swift package dump-package` describes it.
+    struct Target {
+        let name: String
+        let dependencies: [String]
+        let isSwift: Bool
+        /// Flags of the target's settings for `tool` ("swift", "c"): features and unsafe flags.
+        let flags: [String: [String]]
+        var directory: String { Paths.package + "/Sources/" + name }
+    }
+
+    /// The package's targets (tests left out) in build order, and the
+    /// targets of each product.
+    static let package: Result<(targets: [Target], products: [String: [String]]), HarnessError> = {
+        do {
+            let r = try runChecked(try tool("swift"), ["package", "--scratch-path", Paths.package + "/.build-freebsd",
+                                                       "dump-package"], directory: Paths.package)
+            guard let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
+                  let targetList = json["targets"] as? [[String: Any]], let productList = json["products"] as? [[String: Any]]
+            else { throw HarnessError("unexpected dump-package output:\n\(r.stdout)") }
+            var byName: [String: Target] = [:]
+            for t in targetList where (t["type"] as? String) != "test" {
+                guard let name = t["name"] as? String else { continue }
+                let dependencies = (t["dependencies"] as? [[String: Any]] ?? []).compactMap { dep in
+                    (dep.values.first as? [Any])?.first as? String
+                }
+                var flags: [String: [String]] = [:]
+                for setting in t["settings"] as? [[String: Any]] ?? [] {
+                    guard let tool = setting["tool"] as? String, let kind = setting["kind"] as? [String: Any] else { continue }
+                    if let unsafe = kind["unsafeFlags"] as? [String: Any], let list = unsafe["_0"] as? [String] {
+                        flags[tool, default: []] += list
+                    } else if let feature = kind["enableExperimentalFeature"] as? [String: Any], let f = feature["_0"] as? String {
+                        flags[tool, default: []] += ["-enable-experimental-feature", f]
+                    }
+                }
+                let files = FileManager.default.subpaths(atPath: Paths.package + "/Sources/" + name) ?? []
+                byName[name] = Target(name: name, dependencies: dependencies,
+                                      isSwift: files.contains { $0.hasSuffix(".swift") }, flags: flags)
+            }
+            // Dependencies first.
+            var ordered: [Target] = []
+            func visit(_ name: String) {
+                guard let t = byName[name], !ordered.contains(where: { $0.name == name }) else { return }
+                t.dependencies.forEach(visit)
+                ordered.append(t)
+            }
+            byName.keys.sorted().forEach(visit)
+            var products: [String: [String]] = [:]
+            for p in productList {
+                if let name = p["name"] as? String, let targets = p["targets"] as? [String] { products[name] = targets }
+            }
+            return .success((ordered, products))
+        } catch let e as HarnessError {
+            return .failure(e)
+        } catch {
+            return .failure(HarnessError("cannot read the package: \(error)"))
+        }
+    }()
+
+    /// The objects of every target, compiled for FreeBSD with the target's own
+    /// settings from Package.swift, by target name.
+    static func compileTargets(debug: Bool, into dir: TempDir) throws -> [String: [String]] {
         let bin = try toolchainBin()
         let stdlib = try standardLibrary.get()
-        let dir = TempDir.work("freebsd-\(debug ? "debug" : "release")")
-        // The shim as SwiftPM presents it: a module of its header.
-        try """
-        module VMMallocShim {
-            header "\(Paths.package)/Sources/VMMallocShim/include/vmmalloc_shim.h"
-            export *
+        let (targets, _) = try package.get()
+        var objects: [String: [String]] = [:]
+        var moduleSearch = ["-I", dir.path]
+        var includes: [String] = []
+        for target in targets {
+            let files = try FileManager.default.subpathsOfDirectory(atPath: target.directory).sorted()
+            if target.isSwift {
+                let object = dir.file(target.name + ".o")
+                var arguments = ["-target", FreeBSDBuild.target, "-parse-as-library", "-O", "-module-name", target.name,
+                                 "-package-name", "libvmmalloc", "-I", stdlib, "-Xcc", "--sysroot=\(sysroot)",
+                                 "-emit-module", "-emit-module-path", dir.file(target.name + ".swiftmodule"),
+                                 "-c", "-o", object] + moduleSearch + (target.flags["swift"] ?? [])
+                if debug { arguments.append("-DVMMALLOC_DEBUG") }
+                arguments += files.filter { $0.hasSuffix(".swift") }.map { target.directory + "/" + $0 }
+                try runChecked(bin + "/swiftc", arguments, timeout: 600)
+                objects[target.name] = [object]
+            } else {
+                // A C target as SwiftPM presents it to Swift: a module of its include directory.
+                let include = target.directory + "/include"
+                includes += ["-I", include]
+                let mapDir = dir.file("modulemap-" + target.name)
+                try FileManager.default.createDirectory(atPath: mapDir, withIntermediateDirectories: true)
+                try "module \(target.name) {\n    umbrella \"\(include)\"\n    export *\n}\n"
+                    .write(toFile: mapDir + "/module.modulemap", atomically: true, encoding: .utf8)
+                moduleSearch += ["-I", mapDir]
+                objects[target.name] = try files.filter { $0.hasSuffix(".c") }.map { file in
+                    let object = dir.file(target.name + "-" + file.replacingOccurrences(of: "/", with: "_") + ".o")
+                    try runChecked(bin + "/clang", ["-target", FreeBSDBuild.target, "--sysroot=\(sysroot)", "-fPIC",
+                                                    "-O2", "-Wall", "-Wextra", "-Werror"] + includes + (target.flags["c"] ?? [])
+                                                    + ["-c", target.directory + "/" + file, "-o", object])
+                    return object
+                }
+            }
         }
-        """.write(toFile: dir.file("module.modulemap"), atomically: true, encoding: .utf8)
+        return objects
+    }
 
-        let sources = try FileManager.default.subpathsOfDirectory(atPath: Paths.package + "/Sources/VMMalloc")
-            .filter { $0.hasSuffix(".swift") }.sorted().map { Paths.package + "/Sources/VMMalloc/" + $0 }
-        // The settings of Package.swift for the library target.
-        var swiftFlags = ["-target", target, "-enable-experimental-feature", "Embedded", "-wmo", "-O",
-                          "-parse-as-library", "-module-name", "VMMalloc", "-enforce-exclusivity=unchecked",
-                          "-Xfrontend", "-disable-stack-protector", "-Xcc", "-fno-stack-protector",
-                          "-I", stdlib, "-I", dir.path, "-Xcc", "--sysroot=\(sysroot)",
-                          "-c", "-o", dir.file("vmmalloc.o")]
-        if debug { swiftFlags += ["-DVMMALLOC_DEBUG"] }
-        try runChecked(bin + "/swiftc", swiftFlags + sources, timeout: 600)
+    /// The objects of `product`'s targets and of everything they depend on.
+    static func productObjects(_ product: String, _ objects: [String: [String]]) throws -> [String] {
+        let (targets, products) = try package.get()
+        guard let roots = products[product] else { throw HarnessError("Package.swift has no product \(product)") }
+        var needed: Set<String> = []
+        func visit(_ name: String) {
+            guard needed.insert(name).inserted, let t = targets.first(where: { $0.name == name }) else { return }
+            t.dependencies.forEach(visit)
+        }
+        roots.forEach(visit)
+        return targets.filter { needed.contains($0.name) }.flatMap { objects[$0.name] ?? [] }
+    }
 
-        try runChecked(bin + "/clang", ["-target", target, "--sysroot=\(sysroot)", "-fPIC", "-fno-stack-protector",
-                                        "-O2", "-Wall", "-Wextra", "-Werror",
-                                        "-I", Paths.package + "/Sources/VMMallocShim/include",
-                                        "-c", Paths.package + "/Sources/VMMallocShim/exports.c",
-                                        "-o", dir.file("exports.o")])
-
+    /// Compiles the package for FreeBSD; links the library (product `vmmalloc`)
+    /// into a shared object, and each executable product's objects into one
+    /// relocatable object (there is no FreeBSD C runtime to link a program with).
+    static func build(debug: Bool) throws -> (library: String, programs: [String: String]) {
+        let bin = try toolchainBin()
+        let dir = TempDir.work("freebsd-\(debug ? "debug" : "release")")
+        let objects = try compileTargets(debug: debug, into: dir)
         let library = dir.file("libvmmalloc.so")
         try runChecked(bin + "/ld.lld", ["-shared", "-soname", "libvmmalloc.so.1", "-z", "now",
                                          "--version-script", Paths.package + "/Sources/VMMallocShim/libvmmalloc.map",
-                                         "-o", library, dir.file("vmmalloc.o"), dir.file("exports.o")])
-        return library
+                                         "-o", library] + productObjects("vmmalloc", objects))
+        var programs: [String: String] = [:]
+        for product in try package.get().products.keys.sorted() where product != "vmmalloc" {
+            let combined = dir.file(product + ".o")
+            try runChecked(bin + "/ld.lld", ["-r", "-o", combined] + productObjects(product, objects))
+            programs[product] = combined
+        }
+        return (library, programs)
     }
 
     /// Every function the hand-written FreeBSD headers declare.
@@ -119,32 +216,37 @@ enum FreeBSDBuild {
 
 @Suite("FreeBSD code paths, compiled on Linux")
 struct FreeBSDTests {
-    @Test("the library builds for FreeBSD: a FreeBSD ELF that exports exactly the API and needs only declared FreeBSD libc functions",
+    @Test("the package builds for FreeBSD: the library is a FreeBSD ELF that exports exactly the API; library and programs need only declared FreeBSD libc functions",
           arguments: [false, true])
-    func libraryBuilds(debug: Bool) throws {
-        let library = try FreeBSDBuild.buildLibrary(debug: debug)
+    func packageBuilds(debug: Bool) throws {
+        let (library, programs) = try FreeBSDBuild.build(debug: debug)
 
         let header = try runChecked(try tool("readelf"), ["-h", "-d", "-W", library])
         #expect(header.stdout.contains("UNIX - FreeBSD"), "not a FreeBSD ELF:\n\(header.stdout)")
         #expect(header.stdout.contains("Library soname: [libvmmalloc.so.1]"), "\(header.stdout)")
 
-        func symbols(_ option: String) throws -> Set<String> {
-            let r = try runChecked(try tool("nm"), ["-D", option, library])
+        func symbols(_ file: String, _ option: String) throws -> Set<String> {
+            let r = try runChecked(try tool("nm"), (file == library ? ["-D"] : []) + [option, file])
             return Set(r.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) })
         }
-        let exported = try symbols("--defined-only")
+        let exported = try symbols(library, "--defined-only")
         #expect(exported == SymbolsTests.api,
                 "unexpected: \(exported.subtracting(SymbolsTests.api).sorted()), missing: \(SymbolsTests.api.subtracting(exported).sorted())")
 
         // What the FreeBSD build calls must be FreeBSD's API (as declared in
         // the sysroot): no glibc or Linux name such as __errno_location,
         // syscall, strerrordesc_np or __libc_malloc may be left.
-        let needed = try symbols("--undefined-only")
         let declared = try FreeBSDBuild.declaredFunctions()
+        let needed = try symbols(library, "--undefined-only")
         #expect(needed.subtracting(declared).isEmpty,
-                "the FreeBSD build needs functions no FreeBSD header declares: \(needed.subtracting(declared).sorted())")
+                "the FreeBSD library needs functions no FreeBSD header declares: \(needed.subtracting(declared).sorted())")
         #expect(needed.isSuperset(of: ["_umtx_op", "__error", "mkostemp", "posix_fallocate"]),
                 "the FreeBSD paths (umtx wait/wake, errno, unnamed file, space reservation) are not the ones built: \(needed.sorted())")
+        for (name, object) in programs {
+            let undefined = try symbols(object, "--undefined-only")
+            #expect(undefined.subtracting(declared).isEmpty,
+                    "the FreeBSD \(name) needs functions no FreeBSD header declares: \(undefined.subtracting(declared).sorted())")
+        }
     }
 
     @Test("<libvmmalloc.h> compiles for FreeBSD from C and C++, takes malloc_np.h's signature and declares no memalign, pvalloc or cfree",
