@@ -137,7 +137,8 @@ enum FreeBSDBuild {
                 var arguments = ["-target", FreeBSDBuild.target, "-parse-as-library", "-O", "-module-name", target.name,
                                  "-package-name", "libvmmalloc", "-I", stdlib, "-Xcc", "--sysroot=\(sysroot)",
                                  "-emit-module", "-emit-module-path", dir.file(target.name + ".swiftmodule"),
-                                 "-c", "-o", object] + moduleSearch + (target.flags["swift"] ?? [])
+                                 "-c", "-o", object] + moduleSearch + includes.flatMap { ["-Xcc", $0] }
+                    + (target.flags["swift"] ?? [])
                 if debug { arguments.append("-DVMMALLOC_DEBUG") }
                 arguments += files.filter { $0.hasSuffix(".swift") }.map { target.directory + "/" + $0 }
                 try runChecked(bin + "/swiftc", arguments, timeout: 600)

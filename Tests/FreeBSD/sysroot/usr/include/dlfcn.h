@@ -8,7 +8,7 @@ __BEGIN_DECLS
 #define RTLD_NEXT ((void *)-1)
 #define RTLD_DEFAULT ((void *)-2)
 void *dlopen(const char *, int);
-void *dlsym(void *restrict, const char *restrict);
+void *dlsym(void *__restrict, const char *__restrict);
 int dlclose(void *);
 char *dlerror(void);
 __END_DECLS

@@ -4,7 +4,8 @@
 #include <sys/cdefs.h>
 __BEGIN_DECLS
 #include <stddef.h>
-void *memcpy(void *restrict, const void *restrict, size_t);
+#include <strings.h>
+void *memcpy(void *__restrict, const void *__restrict, size_t);
 void *memmove(void *, const void *, size_t);
 void *memset(void *, int, size_t);
 int memcmp(const void *, const void *, size_t);
@@ -12,6 +13,11 @@ size_t strlen(const char *);
 int strcmp(const char *, const char *);
 int strncmp(const char *, const char *, size_t);
 char *strerror(int);
+char *strchr(const char *, int);
+char *strrchr(const char *, int);
+size_t strspn(const char *, const char *);
+size_t strcspn(const char *, const char *);
+char *strdup(const char *);
 int strerror_r(int, char *, size_t);
 __END_DECLS
 #endif

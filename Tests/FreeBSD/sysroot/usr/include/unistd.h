@@ -13,6 +13,7 @@ __BEGIN_DECLS
 #define _SC_PAGESIZE 47
 #define _SC_PAGE_SIZE _SC_PAGESIZE
 #define _SC_NPROCESSORS_ONLN 58
+#define _SC_PHYS_PAGES 121
 
 int access(const char *, int);
 int close(int);
@@ -26,6 +27,9 @@ off_t lseek(int, off_t, int);
 long sysconf(int);
 pid_t getpid(void);
 int getpagesize(void);
+ssize_t readlink(const char *__restrict, char *__restrict, size_t);
+int execvp(const char *, char *const *);
+int execv(const char *, char *const *);
 void _exit(int) __attribute__((__noreturn__));
 __END_DECLS
 #endif

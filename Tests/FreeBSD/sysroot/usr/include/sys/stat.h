@@ -36,8 +36,8 @@ struct stat {
 #define S_IFLNK 0120000
 #define S_IFSOCK 0140000
 
-int stat(const char *restrict, struct stat *restrict);
+int stat(const char *__restrict, struct stat *__restrict);
 int fstat(int, struct stat *);
-int lstat(const char *restrict, struct stat *restrict);
+int lstat(const char *__restrict, struct stat *__restrict);
 __END_DECLS
 #endif

@@ -17,7 +17,7 @@ struct statvfs {
 	unsigned long f_fsid;
 	unsigned long f_namemax;
 };
-int statvfs(const char *restrict, struct statvfs *restrict);
+int statvfs(const char *__restrict, struct statvfs *__restrict);
 int fstatvfs(int, struct statvfs *);
 __END_DECLS
 #endif
