@@ -10,6 +10,8 @@ void *memmove(void *, const void *, size_t);
 void *memset(void *, int, size_t);
 int memcmp(const void *, const void *, size_t);
 size_t strlen(const char *);
+char *strcpy(char *__restrict, const char *__restrict);
+char *strncpy(char *__restrict, const char *__restrict, size_t);
 int strcmp(const char *, const char *);
 int strncmp(const char *, const char *, size_t);
 char *strerror(int);
