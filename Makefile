@@ -138,9 +138,11 @@ ifneq ($(LAUNCHER),)
 endif
 
 # Binary packages only; the tree's SwiftPM builds are reused (no pre-clean), and
-# the test suite is `make check`'s business. dpkg-buildpackage writes next to
-# the source tree; the results move to build/dpkg/.
+# the test suite is `make check`'s business. The list of built files starts
+# afresh (a pre-clean would have emptied it). dpkg-buildpackage writes next
+# to the source tree; the results move to build/dpkg/.
 dpkg: swift-toolchain
+	rm -f debian/files
 	DEB_BUILD_OPTIONS="nocheck $(DEB_BUILD_OPTIONS)" dpkg-buildpackage --build=binary --no-sign --no-pre-clean
 	mkdir -p $(DPKG_OUT)
 	for f in $$($(SED) -n 's/^\([^ ]*\) .*/\1/p' debian/files) \
