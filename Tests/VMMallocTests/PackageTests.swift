@@ -208,6 +208,14 @@ struct PackageTests {
         #expect(maps.succeeded && maps.stdout.contains("/usr/lib/libvmmalloc.so.1.1.0"), "\(maps)")
         #expect(maps.stdoutLines.contains { $0.contains(" rw-s ") && $0.contains(realPool + "/") },
                 "no shared mapping of a pool file in \(realPool):\n\(maps)")
+        // The statistics at exit name the pool. (ls closes stderr before the
+        // library prints them, and dash leaves with _exit; bash shows them.)
+        var stats = preload
+        stats["VMMALLOC_LOG_STATS"] = "1"
+        let shStats = try run(try tool("bash"), ["-c", "ls / >/dev/null; :"], environment: stats)
+        #expect(shStats.succeeded && shStats.stderr.contains("libvmmalloc: statistics of process")
+                    && (shStats.stderr.contains(pool.path) || shStats.stderr.contains(realPool)),
+                "no statistics of the pool in \(pool.path) at exit:\n\(shStats)")
         var tooSmall = preload
         tooSmall["VMMALLOC_POOL_SIZE"] = "1M"
         let refused = try run(try tool("ls"), [], environment: tooSmall)
@@ -239,6 +247,15 @@ struct PackageTests {
         let debugMaps = try run(try tool("cat"), ["/proc/self/maps"], environment: debug)
         #expect(debugMaps.succeeded && debugMaps.stdout.contains("/usr/lib/vmem_debug/libvmmalloc.so.1.1.0")
                     && !debugMaps.stdout.contains("/usr/lib/libvmmalloc.so.1.1.0"), "\(debugMaps)")
+        // Its log says so; the release variant does not read VMMALLOC_LOG_LEVEL.
+        var logged = debug
+        logged["VMMALLOC_LOG_LEVEL"] = "2"
+        let debugLog = try run(try tool("true"), [], environment: logged)
+        #expect(debugLog.succeeded && debugLog.stderr.contains("libvmmalloc: <2> ") && debugLog.stderr.contains("pool created in"),
+                "the debug variant did not log at level 2:\n\(debugLog)")
+        logged["LD_LIBRARY_PATH"] = nil
+        let releaseLog = try run(try tool("true"), [], environment: logged)
+        #expect(releaseLog.succeeded && releaseLog.stderr.isEmpty, "the release variant logged:\n\(releaseLog)")
         var linkedDebug = env
         linkedDebug["LD_LIBRARY_PATH"] = "/usr/lib/vmem_debug"
         let ldd = try run(try tool("ldd"), [plain], environment: linkedDebug)

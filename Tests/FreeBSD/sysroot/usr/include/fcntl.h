@@ -23,5 +23,13 @@ __BEGIN_DECLS
 int open(const char *, int, ...);
 int fcntl(int, int, ...);
 int posix_fallocate(int, off_t, off_t);
+
+/* fspacectl(2), FreeBSD 14: space management, SPACECTL_DEALLOC punches a hole. */
+#define SPACECTL_DEALLOC 1
+struct spacectl_range {
+	off_t r_offset;
+	off_t r_len;
+};
+int fspacectl(int, int, const struct spacectl_range *, int, struct spacectl_range *);
 __END_DECLS
 #endif

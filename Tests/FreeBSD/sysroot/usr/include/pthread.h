@@ -4,7 +4,12 @@
 #include <sys/cdefs.h>
 __BEGIN_DECLS
 #include <sys/types.h>
+typedef int pthread_key_t;
 pthread_t pthread_self(void);
+int pthread_key_create(pthread_key_t *, void (*)(void *));
+int pthread_key_delete(pthread_key_t);
+int pthread_setspecific(pthread_key_t, const void *);
+void *pthread_getspecific(pthread_key_t);
 int pthread_equal(pthread_t, pthread_t);
 int pthread_atfork(void (*)(void), void (*)(void), void (*)(void));
 __END_DECLS
