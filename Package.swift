@@ -51,7 +51,9 @@ let package = Package(
         .executableTarget(
             name: "Launcher",
             dependencies: ["VMMallocConfig"],
-            swiftSettings: embedded + [.unsafeFlags(["-parse-as-library"])]
+            swiftSettings: embedded + [.unsafeFlags(["-parse-as-library"])],
+            // Bind every symbol at start, as the library does (distributions ask it of programs).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"])]
         ),
         .testTarget(name: "VMMallocTests"),
     ]

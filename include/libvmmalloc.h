@@ -31,7 +31,11 @@ extern "C" {
 /* The smallest pool the library accepts in VMMALLOC_POOL_SIZE: 14 MiB. */
 #define VMMALLOC_MIN_POOL ((size_t)(14 * 1024 * 1024))
 
-#if defined(__cplusplus) && __cplusplus >= 201103L
+/* glibc declares its allocation functions noexcept for C++, FreeBSD does not:
+ * a redeclaration must say the same. */
+#if defined(__cplusplus) && defined(__FreeBSD__)
+#define VMMALLOC_NOTHROW
+#elif defined(__cplusplus) && __cplusplus >= 201103L
 #define VMMALLOC_NOTHROW noexcept(true)
 #elif defined(__cplusplus)
 #define VMMALLOC_NOTHROW throw()
@@ -84,10 +88,16 @@ size_t malloc_usable_size(const void *ptr) VMMALLOC_NOTHROW;
 size_t malloc_usable_size(void *ptr) VMMALLOC_NOTHROW;
 #endif
 
-/* Not declared by FreeBSD's headers, but provided by the library everywhere. */
+/*
+ * The library exports memalign, pvalloc and cfree on every system. FreeBSD's
+ * headers know none of them, so neither does this header there: a FreeBSD
+ * program that wants them declares them itself.
+ */
+#ifndef __FreeBSD__
 void *memalign(size_t alignment, size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC VMMALLOC_ALLOC_ALIGN(1) VMMALLOC_ALLOC_SIZE(2) VMMALLOC_WUR;
 void *pvalloc(size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC VMMALLOC_WUR;
 void cfree(void *ptr) VMMALLOC_NOTHROW;
+#endif
 
 #ifdef __cplusplus
 }

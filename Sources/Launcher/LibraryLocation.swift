@@ -74,7 +74,7 @@ enum LibraryLocation {
         path.append(fifth)
         return path.withCString { candidate in
             var info = stat()
-            guard stat(candidate, &info) == 0, (info.st_mode & UInt32(S_IFMT)) == UInt32(S_IFREG),
+            guard stat(candidate, &info) == 0, (UInt32(info.st_mode) & UInt32(S_IFMT)) == UInt32(S_IFREG),
                   access(candidate, R_OK) == 0
             else { return nil }
             return realpath(candidate, nil).map { Text($0) }

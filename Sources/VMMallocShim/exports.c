@@ -24,7 +24,12 @@ VMM_EXPORT void *aligned_alloc(size_t alignment, size_t size) { return vmm_align
 VMM_EXPORT void *memalign(size_t alignment, size_t size) { return vmm_memalign(alignment, size); }
 VMM_EXPORT void *valloc(size_t size) { return vmm_valloc(size); }
 VMM_EXPORT void *pvalloc(size_t size) { return vmm_pvalloc(size); }
+#if defined(__FreeBSD__)
+// FreeBSD's malloc_np.h declares the argument const.
+VMM_EXPORT size_t malloc_usable_size(const void *ptr) { return vmm_malloc_usable_size((void *)ptr); }
+#else
 VMM_EXPORT size_t malloc_usable_size(void *ptr) { return vmm_malloc_usable_size(ptr); }
+#endif
 
 // Create the pool when the library is loaded, unless an allocation came first.
 __attribute__((constructor)) static void vmm_constructor(void) { vmm_initialize(); }

@@ -5,6 +5,10 @@ extension Platform {
     /// libc has no second allocator to hand foreign pointers to.
     static let hasForeignAllocator = false
 
+    /// FreeBSD has no MAP_NORESERVE; by default (vm.overcommit 0) it does not
+    /// refuse a private mapping for lack of swap.
+    static var noReserve: Int32 { 0 }
+
     static var currentThread: UInt { UInt(bitPattern: pthread_self()) }
 
     /// The page size of the file open as `fd` (FreeBSD has no hugetlbfs).

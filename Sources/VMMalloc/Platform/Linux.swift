@@ -5,6 +5,9 @@ extension Platform {
     /// glibc's allocator serves pointers that did not come from the pool.
     static let hasForeignAllocator = true
 
+    /// The mmap flag for a private mapping that commits no swap up front.
+    static var noReserve: Int32 { MAP_NORESERVE }
+
     /// The calling thread, as a number that is never 0.
     static var currentThread: UInt { pthread_self() }
 

@@ -62,7 +62,7 @@ extension Platform {
     /// Maps `length` bytes of `fd` at an address aligned to `alignment`.
     static func mapAligned(_ fd: Int32, length: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         let span = length + alignment
-        guard let reservation = mmap(nil, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+        guard let reservation = mmap(nil, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | noReserve, -1, 0),
               reservation != Platform.mapFailed
         else { return nil }
         let start = UInt(bitPattern: reservation)
@@ -83,7 +83,7 @@ extension Platform {
 
     /// Replaces the mapping at `address` by a mapping of `fd`, shared or private.
     static func remap(_ address: UnsafeMutableRawPointer, length: Int, fd: Int32, shared: Bool) -> Bool {
-        let flags = (shared ? MAP_SHARED : (MAP_PRIVATE | MAP_NORESERVE)) | MAP_FIXED
+        let flags = (shared ? MAP_SHARED : (MAP_PRIVATE | noReserve)) | MAP_FIXED
         let mapped = mmap(address, length, PROT_READ | PROT_WRITE, flags, fd, 0)
         return mapped == address
     }

@@ -113,7 +113,8 @@ package struct Configuration {
             let error = Platform.Errno.current
             return error.rawValue == ENOENT ? .directoryMissing(path) : .directoryUnreadable(path, error)
         }
-        if (info.st_mode & UInt32(S_IFMT)) != UInt32(S_IFDIR) { return .notADirectory(path) }
+        // mode_t is 32 bits on Linux, 16 on FreeBSD.
+        if (UInt32(info.st_mode) & UInt32(S_IFMT)) != UInt32(S_IFDIR) { return .notADirectory(path) }
         if access(path, W_OK | X_OK) != 0 { return .directoryNotWritable(path) }
         return nil
     }
