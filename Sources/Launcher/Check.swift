@@ -53,6 +53,12 @@ enum Check {
                 return ExitStatus.checkFailed
             }
         }
+        if let free = FileSystem.freeSpace(of: directory), let bytes = poolBytes(sizeSetting.value!), free < bytes {
+            // Fine (the file is sparse), but worth knowing.
+            Output.write("note:        the pool is larger than the free space: allocations fail with ENOMEM when it fills up\n")
+            Output.write("ok:          the directory is writable and has room to start the pool\n")
+            return ExitStatus.success
+        }
         Output.write("ok:          the directory is writable and has room for the pool\n")
         return ExitStatus.success
     }
