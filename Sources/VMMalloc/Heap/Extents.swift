@@ -103,6 +103,17 @@ enum Extents {
         bitmap[b >> 6] |= 1 << UInt64(b & 63)
     }
 
+    /// The first bin at or after `start` that holds a span.
+    private static func nonEmptyBin(from start: Int) -> Int? {
+        var b = start
+        while b < binCount {
+            let word = bitmap[b >> 6] & (~0 << UInt64(b & 63))
+            if word != 0 { return (b & ~63) + word.trailingZeroBitCount }
+            b = (b | 63) + 1
+        }
+        return nil
+    }
+
     /// Takes a free span out of its bin and clears its tags.
     private static func removeFree(_ start: Int) {
         let page = Slices.page(start)
@@ -207,13 +218,8 @@ enum Extents {
         }
         if best != 0 { return best }
         b += 1
-        while b < binCount {
-            let word = bitmap[b >> 6] & (~0 << UInt64(b & 63))
-            if word == 0 {
-                b = (b | 63) + 1
-                continue
-            }
-            b = (b & ~63) + word.trailingZeroBitCount
+        while let found = nonEmptyBin(from: b) {
+            b = found
             var span = Int(bins[b])
             while span != 0 {
                 if fits(span, length, alignSlices) { return span }
@@ -311,13 +317,8 @@ enum Extents {
             wildernessPurged.pointee = 1
         }
         var b = 0
-        while b < binCount {
-            let word = bitmap[b >> 6] & (~0 << UInt64(b & 63))
-            if word == 0 {
-                b = (b | 63) + 1
-                continue
-            }
-            b = (b & ~63) + word.trailingZeroBitCount
+        while let found = nonEmptyBin(from: b) {
+            b = found
             var span = Int(bins[b])
             while span != 0 {
                 let page = Slices.page(span)
