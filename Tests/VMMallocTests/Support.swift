@@ -25,6 +25,7 @@ enum Paths {
         return url.path
     }()
     static let programs = package + "/Tests/Programs"
+    static let bench = package + "/bench"
     static let include = package + "/include"
     static let scratch = package + "/.build-tests"
 
@@ -351,23 +352,25 @@ enum Programs {
 
     static let commonFlags = ["-O1", "-g", "-pthread", "-fno-builtin", "-D_GNU_SOURCE", "-I", Paths.include, "-I", Paths.programs]
 
-    /// Compiles Tests/Programs/`source` (C or C++ by extension) into an
+    /// Compiles `source` of Tests/Programs (or of `directory`; C or C++ by extension) into an
     /// executable (or, with `shared`, a shared library); cached per source and flags.
-    static func build(_ source: String, flags: [String] = [], libraries: [String] = [], shared: Bool = false) throws -> String {
-        let key = ([source, shared ? "shared" : "exe"] + flags + ["|"] + libraries).joined(separator: " ")
+    static func build(_ source: String, in directory: String = Paths.programs, flags: [String] = [],
+                      libraries: [String] = [], shared: Bool = false) throws -> String {
+        let key = ([directory + "/" + source, shared ? "shared" : "exe"] + flags + ["|"] + libraries).joined(separator: " ")
         let entry = cache.entry(key)
         entry.lock.lock()
         defer { entry.lock.unlock() }
         if let r = entry.result { return try r.get() }
         let r: Result<String, HarnessError>
-        do { r = .success(try compile(source, flags: flags, libraries: libraries, shared: shared)) }
+        do { r = .success(try compile(source, in: directory, flags: flags, libraries: libraries, shared: shared)) }
         catch let e as HarnessError { r = .failure(e) }
         catch { r = .failure(HarnessError("\(error)")) }
         entry.result = r
         return try r.get()
     }
 
-    private static func compile(_ source: String, flags: [String], libraries: [String], shared: Bool) throws -> String {
+    private static func compile(_ source: String, in directory: String, flags: [String], libraries: [String],
+                                shared: Bool) throws -> String {
         let isCxx = source.hasSuffix(".cpp") || source.hasSuffix(".cc")
         let compiler = try tool(isCxx ? "c++" : "cc")
         let stem = (source as NSString).deletingPathExtension
@@ -376,7 +379,7 @@ enum Programs {
         let output = "\(dir)/\(shared ? "lib" : "")\(stem)-\(counter.next())\(shared ? ".so" : "")"
         var args = commonFlags + flags
         if shared { args += ["-shared", "-fPIC"] }
-        args += [Paths.programs + "/" + source, "-o", output] + libraries
+        args += [directory + "/" + source, "-o", output] + libraries
         let r = try run(compiler, args, timeout: 300)
         guard r.succeeded else {
             throw HarnessError("compiling \(source) failed:\n\(r)")
