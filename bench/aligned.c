@@ -11,8 +11,6 @@
 
 #define SLOTS 4000
 
-struct block { void *p; size_t n; uint32_t seed; };
-
 static void *allocate(bench_rng *rng, size_t n)
 {
     uint64_t how = bench_next(rng) % 8;
@@ -37,23 +35,16 @@ int main(void)
 {
     long allocations = bench_scaled(3000000, 1000);
     bench_rng rng = bench_rng_seed(13);
-    static struct block slots[SLOTS];
+    static struct bench_block slots[SLOTS];
     for (long i = 0; i < allocations; i++) {
-        struct block *b = &slots[bench_next(&rng) % SLOTS];
-        if (b->p) {
-            bench_check(b->p, b->n, b->seed, "aligned");
-            free(b->p);
-        }
+        struct bench_block *b = &slots[bench_next(&rng) % SLOTS];
+        bench_release(b, "aligned");
         b->n = bench_log_between(&rng, 8, 8192);
         b->seed = (uint32_t)i;
         b->p = allocate(&rng, b->n);
         bench_fill(b->p, b->n, b->seed);
     }
-    for (int k = 0; k < SLOTS; k++) {
-        if (!slots[k].p) continue;
-        bench_check(slots[k].p, slots[k].n, slots[k].seed, "aligned");
-        free(slots[k].p);
-    }
+    bench_release_all(slots, SLOTS, "aligned");
     bench_done("aligned");
     return 0;
 }

@@ -147,6 +147,24 @@ BENCH_FN void bench_check(const void *p, size_t n, uint32_t seed, const char *wh
                    ((const unsigned char *)p)[at], bench_byte(seed, at));
 }
 
+/* A block a workload holds: where, how large, and the seed of its pattern. */
+struct bench_block { void *p; size_t n; uint32_t seed; };
+
+/* Checks and frees the block, if there is one, and empties the slot. */
+BENCH_FN void bench_release(struct bench_block *b, const char *what)
+{
+    if (!b->p) return;
+    bench_check(b->p, b->n, b->seed, what);
+    free(b->p);
+    b->p = NULL;
+}
+
+/* bench_release on each of n blocks. */
+BENCH_FN void bench_release_all(struct bench_block *blocks, long n, const char *what)
+{
+    for (long k = 0; k < n; k++) bench_release(&blocks[k], what);
+}
+
 /* malloc that stops the workload when it fails. */
 BENCH_FN void *bench_malloc(size_t n)
 {

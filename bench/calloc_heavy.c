@@ -10,8 +10,6 @@
 
 #define SLOTS 2000
 
-struct block { void *p; size_t n; uint32_t seed; };
-
 static void check_zero(const unsigned char *p, size_t n)
 {
     size_t i = 0;
@@ -28,13 +26,10 @@ int main(void)
 {
     long callocs = bench_scaled(500000, 1000);
     bench_rng rng = bench_rng_seed(11);
-    static struct block slots[SLOTS];
+    static struct bench_block slots[SLOTS];
     for (long i = 0; i < callocs; i++) {
-        struct block *b = &slots[bench_next(&rng) % SLOTS];
-        if (b->p) {
-            bench_check(b->p, b->n, b->seed, "calloc_heavy");
-            free(b->p);
-        }
+        struct bench_block *b = &slots[bench_next(&rng) % SLOTS];
+        bench_release(b, "calloc_heavy");
         size_t n = bench_log_between(&rng, 16, 65536), size = 1 << (bench_next(&rng) % 4);
         b->n = n - n % size;
         b->seed = (uint32_t)i;
@@ -44,11 +39,7 @@ int main(void)
         memset(b->p, 0xA5, b->n);
         bench_fill(b->p, b->n, b->seed);
     }
-    for (int k = 0; k < SLOTS; k++) {
-        if (!slots[k].p) continue;
-        bench_check(slots[k].p, slots[k].n, slots[k].seed, "calloc_heavy");
-        free(slots[k].p);
-    }
+    bench_release_all(slots, SLOTS, "calloc_heavy");
     bench_done("calloc_heavy");
     return 0;
 }

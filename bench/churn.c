@@ -9,40 +9,30 @@
 
 #define WINDOW 20000
 
-struct block { void *p; size_t n; uint32_t seed; };
-
-static void release(struct block *b)
-{
-    bench_check(b->p, b->n, b->seed, "churn");
-    free(b->p);
-    b->p = NULL;
-}
-
 int main(void)
 {
     long allocations = bench_scaled(4000000, 1000);
     bench_rng rng = bench_rng_seed(1);
-    static struct block window[WINDOW];
+    static struct bench_block window[WINDOW];
     long kept_cap = allocations / 64 + 16, kept_n = 0;
-    struct block *kept = bench_malloc((size_t)kept_cap * sizeof *kept);
+    struct bench_block *kept = bench_malloc((size_t)kept_cap * sizeof *kept);
     for (long i = 0; i < allocations; i++) {
-        struct block b = {NULL, bench_log_between(&rng, 8, 1024), (uint32_t)i};
+        struct bench_block b = {NULL, bench_log_between(&rng, 8, 1024), (uint32_t)i};
         b.p = bench_malloc(b.n);
         bench_fill(b.p, b.n, b.seed);
         uint64_t fate = bench_next(&rng) % 64;
         if (fate == 0 && kept_n < kept_cap) {
             kept[kept_n++] = b;
         } else if (fate < 24) {
-            struct block *slot = &window[bench_next(&rng) % WINDOW];
-            if (slot->p) release(slot);
+            struct bench_block *slot = &window[bench_next(&rng) % WINDOW];
+            bench_release(slot, "churn");
             *slot = b;
         } else {
-            release(&b);
+            bench_release(&b, "churn");
         }
     }
-    for (long k = 0; k < WINDOW; k++)
-        if (window[k].p) release(&window[k]);
-    for (long k = 0; k < kept_n; k++) release(&kept[k]);
+    bench_release_all(window, WINDOW, "churn");
+    bench_release_all(kept, kept_n, "churn");
     free(kept);
     bench_done("churn");
     return 0;

@@ -12,9 +12,7 @@
  */
 #include "bench.h"
 
-struct block { void *p; size_t n; uint32_t seed; };
-
-static struct block *grow(struct block *list, long *cap, long need)
+static struct bench_block *grow(struct bench_block *list, long *cap, long need)
 {
     if (need <= *cap) return list;
     *cap = need * 2;
@@ -23,11 +21,26 @@ static struct block *grow(struct block *list, long *cap, long need)
     return list;
 }
 
-static void release(struct block *b)
+static bench_rng rng;
+static uint32_t serial;
+static size_t live, live_peak;
+
+/* Allocates blocks of lo-hi bytes into *list until they hold `bytes`; returns how many. */
+static long allocate(struct bench_block **list, long *cap, size_t bytes, size_t lo, size_t hi)
 {
-    bench_check(b->p, b->n, b->seed, "fragmentation");
-    free(b->p);
-    b->p = NULL;
+    long n = 0;
+    for (size_t filled = 0; filled < bytes; n++) {
+        *list = grow(*list, cap, n + 1);
+        struct bench_block *b = &(*list)[n];
+        b->n = bench_log_between(&rng, lo, hi);
+        b->seed = serial++;
+        b->p = bench_malloc(b->n);
+        bench_fill(b->p, b->n, b->seed);
+        filled += b->n;
+        live += b->n;
+    }
+    if (live > live_peak) live_peak = live;
+    return n;
 }
 
 int main(void)
@@ -36,51 +49,25 @@ int main(void)
     long rounds = scale >= 1 ? (long)(2 * scale) : 1;
     size_t small_bytes = (size_t)((192 << 20) * (scale < 1 ? scale : 1));
     size_t medium_bytes = small_bytes / 2;
-    bench_rng rng = bench_rng_seed(17);
+    rng = bench_rng_seed(17);
     long kept_cap = 0, kept_n = 0, round_cap = 0;
-    struct block *kept = NULL, *round_blocks = NULL;
-    size_t live = 0, live_peak = 0;
-    uint32_t serial = 0;
+    struct bench_block *kept = NULL, *round_blocks = NULL;
     for (long round = 0; round < rounds; round++) {
-        long n = 0;
-        for (size_t filled = 0; filled < small_bytes; n++) {
-            round_blocks = grow(round_blocks, &round_cap, n + 1);
-            struct block *b = &round_blocks[n];
-            b->n = bench_log_between(&rng, 16, 512);
-            b->seed = serial++;
-            b->p = bench_malloc(b->n);
-            bench_fill(b->p, b->n, b->seed);
-            filled += b->n;
-            live += b->n;
-        }
-        if (live > live_peak) live_peak = live;
+        long n = allocate(&round_blocks, &round_cap, small_bytes, 16, 512);
         for (long k = 0; k < n; k++) {
             if (bench_next(&rng) % 10) {
                 live -= round_blocks[k].n;
-                release(&round_blocks[k]);
+                bench_release(&round_blocks[k], "fragmentation");
             } else {
                 kept = grow(kept, &kept_cap, kept_n + 1);
                 kept[kept_n++] = round_blocks[k];
             }
         }
-        long m = 0;
-        for (size_t filled = 0; filled < medium_bytes; m++) {
-            round_blocks = grow(round_blocks, &round_cap, m + 1);
-            struct block *b = &round_blocks[m];
-            b->n = bench_log_between(&rng, 1024, 32768);
-            b->seed = serial++;
-            b->p = bench_malloc(b->n);
-            bench_fill(b->p, b->n, b->seed);
-            filled += b->n;
-            live += b->n;
-        }
-        if (live > live_peak) live_peak = live;
-        for (long k = 0; k < m; k++) {
-            live -= round_blocks[k].n;
-            release(&round_blocks[k]);
-        }
+        long m = allocate(&round_blocks, &round_cap, medium_bytes, 1024, 32768);
+        for (long k = 0; k < m; k++) live -= round_blocks[k].n;
+        bench_release_all(round_blocks, m, "fragmentation");
     }
-    for (long k = 0; k < kept_n; k++) release(&kept[k]);
+    bench_release_all(kept, kept_n, "fragmentation");
     free(kept);
     free(round_blocks);
     printf("metric: live_peak_mib %.1f MiB\n", (double)live_peak / (1 << 20));

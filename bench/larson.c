@@ -17,11 +17,9 @@
 #define ROUND 100000
 #define MAX_THREADS 64
 
-struct block { void *p; size_t n; uint32_t seed; };
-
 static int threads;
 static long replacements;
-static struct block *shelves[MAX_THREADS];
+static struct bench_block *shelves[MAX_THREADS];
 static pthread_barrier_t round_barrier;
 
 static void *serve(void *arg)
@@ -29,14 +27,11 @@ static void *serve(void *arg)
     int id = (int)(uintptr_t)arg;
     bench_rng rng = bench_rng_seed((uint64_t)id + 7);
     for (long done = 0; done < replacements;) {
-        struct block *mine = shelves[id];
+        struct bench_block *mine = shelves[id];
         long stop = done + ROUND < replacements ? done + ROUND : replacements;
         for (; done < stop; done++) {
-            struct block *b = &mine[bench_next(&rng) % SLOTS];
-            if (b->p) {
-                bench_check(b->p, b->n, b->seed, "larson");
-                free(b->p);
-            }
+            struct bench_block *b = &mine[bench_next(&rng) % SLOTS];
+            bench_release(b, "larson");
             b->n = bench_between(&rng, 8, 1000);
             b->seed = (uint32_t)bench_next(&rng);
             b->p = bench_malloc(b->n);
@@ -46,7 +41,7 @@ static void *serve(void *arg)
          * shelf thread i-1 filled. */
         pthread_barrier_wait(&round_barrier);
         if (id == 0) {
-            struct block *last = shelves[threads - 1];
+            struct bench_block *last = shelves[threads - 1];
             for (int t = threads - 1; t > 0; t--) shelves[t] = shelves[t - 1];
             shelves[0] = last;
         }
@@ -60,7 +55,7 @@ int main(int argc, char **argv)
     threads = argc > 1 ? atoi(argv[1]) : 2;
     if (threads < 1 || threads > MAX_THREADS) BENCH_FAIL("threads must be 1-%d, not %s", MAX_THREADS, argv[1]);
     replacements = bench_scaled(3000000, 1000);
-    for (int t = 0; t < threads; t++) shelves[t] = calloc(SLOTS, sizeof(struct block));
+    for (int t = 0; t < threads; t++) shelves[t] = calloc(SLOTS, sizeof(struct bench_block));
     pthread_barrier_init(&round_barrier, NULL, (unsigned)threads);
     pthread_t ids[MAX_THREADS];
     double start = bench_seconds();
@@ -69,12 +64,7 @@ int main(int argc, char **argv)
     for (int t = 0; t < threads; t++) pthread_join(ids[t], NULL);
     double seconds = bench_seconds() - start;
     for (int t = 0; t < threads; t++) {
-        for (int k = 0; k < SLOTS; k++) {
-            struct block *b = &shelves[t][k];
-            if (!b->p) continue;
-            bench_check(b->p, b->n, b->seed, "larson");
-            free(b->p);
-        }
+        bench_release_all(shelves[t], SLOTS, "larson");
         free(shelves[t]);
     }
     printf("metric: mops %.3f Mop/s\n", (double)replacements * threads / seconds / 1e6);

@@ -13,9 +13,7 @@
 
 #define RING 8192
 
-struct block { void *p; size_t n; uint32_t seed; };
-
-static struct block ring[RING];
+static struct bench_block ring[RING];
 static _Atomic long produced, consumed;
 static long blocks;
 
@@ -24,7 +22,7 @@ static void *produce(void *unused)
     (void)unused;
     bench_rng rng = bench_rng_seed(3);
     for (long i = 0; i < blocks; i++) {
-        struct block b = {NULL, bench_log_between(&rng, 16, 4096), (uint32_t)i};
+        struct bench_block b = {NULL, bench_log_between(&rng, 16, 4096), (uint32_t)i};
         b.p = bench_malloc(b.n);
         bench_fill(b.p, b.n, b.seed);
         while (i - atomic_load_explicit(&consumed, memory_order_acquire) >= RING) sched_yield();
@@ -39,11 +37,10 @@ static void *consume(void *unused)
     (void)unused;
     for (long i = 0; i < blocks; i++) {
         while (atomic_load_explicit(&produced, memory_order_acquire) <= i) sched_yield();
-        struct block b = ring[i % RING];
+        struct bench_block b = ring[i % RING];
         atomic_store_explicit(&consumed, i + 1, memory_order_release);
         if (b.seed != (uint32_t)i) BENCH_FAIL("ring entry %ld holds block %u", i, b.seed);
-        bench_check(b.p, b.n, b.seed, "prodcons");
-        free(b.p);
+        bench_release(&b, "prodcons");
     }
     return NULL;
 }

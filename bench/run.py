@@ -427,6 +427,17 @@ def fmt_mib(kib):
     return "–" if kib is None else ("%.1f" % (kib / 1024.0))
 
 
+def worst_against_best_peer(workloads, peers, value, key):
+    """(workload, ratio) where the reference is furthest above the lowest peer figure for `key`."""
+    worst = None
+    for w in workloads:
+        ref = value(w.name, REFERENCE, key)
+        best = [value(w.name, c, key) for c in peers if value(w.name, c, key)]
+        if ref and best and (worst is None or ref / min(best) > worst[1]):
+            worst = (w.name, ref / min(best))
+    return worst
+
+
 def skipped_note(workloads, common):
     left_out = [w.name for w in workloads if w not in common]
     return " (without %s, which failed somewhere)" % ", ".join(left_out) if left_out else ""
@@ -509,26 +520,16 @@ def write_report(out_dir, info, configs, workloads, samples, failures, startup, 
         fastest = min((time_geo[c], c) for c in peers if time_geo[c])
         lines.append("- Time, geometric mean: %s %.3f s; fastest peer %s %.3f s; ratio %.2f." % (
             REFERENCE, ref_geo, fastest[1], fastest[0], ref_geo / fastest[0]))
-        worst = None
-        for w in workloads:
-            ref = value(w.name, REFERENCE, "seconds")
-            best = [value(w.name, c, "seconds") for c in peers if value(w.name, c, "seconds")]
-            if ref and best and (worst is None or ref / min(best) > worst[0]):
-                worst = (ref / min(best), w.name)
+        worst = worst_against_best_peer(workloads, peers, value, "seconds")
         if worst:
-            lines.append("- Time, worst workload against the fastest peer on it: %s, %.2f times." % (worst[1], worst[0]))
+            lines.append("- Time, worst workload against the fastest peer on it: %s, %.2f times." % worst)
     if rss_geo.get(REFERENCE) and peers:
         lines.append("- Peak RSS, geometric mean: %s %s MiB; %s." % (
             REFERENCE, fmt_mib(rss_geo[REFERENCE]),
             ", ".join("%s %s MiB" % (c, fmt_mib(rss_geo[c])) for c in peers if rss_geo[c])))
-        worst = None
-        for w in workloads:
-            ref = value(w.name, REFERENCE, "rss_kib")
-            small = [value(w.name, c, "rss_kib") for c in peers if value(w.name, c, "rss_kib")]
-            if ref and small and (worst is None or ref / min(small) > worst[0]):
-                worst = (ref / min(small), w.name)
+        worst = worst_against_best_peer(workloads, peers, value, "rss_kib")
         if worst:
-            lines.append("- Peak RSS, worst workload against the smallest peer on it: %s, %.2f times." % (worst[1], worst[0]))
+            lines.append("- Peak RSS, worst workload against the smallest peer on it: %s, %.2f times." % worst)
     if any(w.name == "larson-1t" for w in workloads) and any(w.name == "larson-2t" for w in workloads):
         cells = []
         for c in names:

@@ -13,24 +13,18 @@
 #define BLOCKS 400
 #define LANES 2
 
-struct block { void *p; size_t n; uint32_t seed; };
-
 /* What the previous thread of each lane left behind. */
-static struct block shelf[LANES][BLOCKS / 2];
+static struct bench_block shelf[LANES][BLOCKS / 2];
 
 struct job { int lane; uint32_t serial; };
 
 static void *live(void *arg)
 {
     struct job *job = arg;
-    struct block *left = shelf[job->lane];
-    for (int k = 0; k < BLOCKS / 2; k++) {
-        if (!left[k].p) continue;
-        bench_check(left[k].p, left[k].n, left[k].seed, "thread_handover (left by the previous thread)");
-        free(left[k].p);
-    }
+    struct bench_block *left = shelf[job->lane];
+    bench_release_all(left, BLOCKS / 2, "thread_handover (left by the previous thread)");
     bench_rng rng = bench_rng_seed(job->serial);
-    struct block mine[BLOCKS];
+    struct bench_block mine[BLOCKS];
     for (int k = 0; k < BLOCKS; k++) {
         mine[k].n = bench_log_between(&rng, 16, 2048);
         mine[k].seed = job->serial * BLOCKS + (uint32_t)k;
@@ -38,8 +32,7 @@ static void *live(void *arg)
         bench_fill(mine[k].p, mine[k].n, mine[k].seed);
     }
     for (int k = 0; k < BLOCKS; k += 2) {
-        bench_check(mine[k].p, mine[k].n, mine[k].seed, "thread_handover");
-        free(mine[k].p);
+        bench_release(&mine[k], "thread_handover");
         left[k / 2] = mine[k + 1];
     }
     return NULL;
@@ -57,12 +50,7 @@ int main(void)
         }
         for (int lane = 0; lane < LANES; lane++) pthread_join(running[lane], NULL);
     }
-    for (int lane = 0; lane < LANES; lane++)
-        for (int k = 0; k < BLOCKS / 2; k++) {
-            if (!shelf[lane][k].p) continue;
-            bench_check(shelf[lane][k].p, shelf[lane][k].n, shelf[lane][k].seed, "thread_handover");
-            free(shelf[lane][k].p);
-        }
+    for (int lane = 0; lane < LANES; lane++) bench_release_all(shelf[lane], BLOCKS / 2, "thread_handover");
     bench_done("thread_handover");
     return 0;
 }
