@@ -259,6 +259,13 @@ class RunOutcome:
         self.ok, self.problem, self.metrics = ok, problem, metrics
 
 
+def kill_quietly(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def spawn_and_wait(argv, env, stdin, stdout, stderr, timeout, pool_dir=None):
     """Runs argv through the launcher; returns (seconds, wait status, maxrss KiB, pool peak bytes or None)."""
     read_end, write_end = os.pipe()
@@ -277,7 +284,7 @@ def spawn_and_wait(argv, env, stdin, stdout, stderr, timeout, pool_dir=None):
         first = report.readline().split()
         if len(first) == 2 and first[0] == "pid":
             child = int(first[1])
-            killer = threading.Timer(timeout, lambda: os.kill(child, signal.SIGKILL))
+            killer = threading.Timer(timeout, kill_quietly, [child])
             killer.start()
             if pool_dir:
                 watcher = PoolWatcher(child, pool_dir)
