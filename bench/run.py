@@ -600,7 +600,7 @@ set terminal pngcairo size 1600,700 font ',11' noenhanced
 set output 'chart.png'
 set title 'Median wall time relative to %s (lower is faster; log scale)'
 set ylabel 'time / time of %s'
-set xrange [-0.6:%d]
+set xrange [-0.6:%.1f]
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1.5 front
 set style data histograms
 set style histogram clustered gap 1
