@@ -182,13 +182,8 @@ enum Heap {
                !FreeBlock.looksFree(block) {
                 FreeBlock.push(block, before: page.pointee.localFree)
                 page.pointee.localFree = block
+                // A page left empty stays for reuse until the heartbeat finds it idle.
                 page.pointee.used &-= 1
-                // An empty page with others of its class goes back at once; the
-                // only page of a class stays (malloc/free of one block must not
-                // take and give a page every time) until the heartbeat finds it idle.
-                if page.pointee.used == 0 && page.pointee.next | page.pointee.previous != 0 {
-                    ThreadHeap(page.pointee.heap).pageEmptied(page)
-                }
                 return true
             }
         }
