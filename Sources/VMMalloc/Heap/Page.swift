@@ -14,14 +14,34 @@ import Synchronization
 ///   owner wants to hear of the first remote free (the page is full: it is
 ///   off the allocation queue) or has been told.
 struct Page {
-    // The first cache line: written by the owner on every allocation and free.
+    // The first cache line: all that the owner's malloc and free touch (its
+    // lists and count, and what a free checks a pointer against).
     var free: UInt = 0
     var localFree: UInt = 0
+    /// ⌊2⁶⁴ / blockSize⌋ + 1: divides an offset by the block size with a multiplication.
+    var reciprocal: UInt = 0
+    /// The owning heap (its address), or 0.
+    var heap: UInt = 0
     /// Blocks handed out and not yet seen freed.
     var used: UInt32 = 0
-    private var padding0: UInt32 = 0
+    /// Blocks carved out of the page so far (the rest has never been used).
+    var carved: UInt32 = 0
+    var capacity: UInt32 = 0
+    var blockSize: UInt32 = 0
+    var flags: UInt8 = 0
+    var sizeClass: UInt8 = 0
+    private var padding0: UInt16 = 0
+    /// Span: its length in slices (first slice of a large block or a free span).
+    var slices: UInt32 = 0
     /// When the heartbeat last saw the page empty: its lists then (see `ThreadHeap.collect`).
     var idleMark: UInt = 0
+
+    // The second cache line: the word other threads write when they free into
+    // the page, so that they do not take the owner's line on every remote
+    // free, and what only slow paths use.
+    var remoteFree: UInt = 0
+    /// Link in a heap's stack of notified pages.
+    var nextNotified: UInt = 0
     /// Queue links (pages of a heap) or bin links (free spans), as slice indices; 0 is none.
     var next: UInt32 = 0
     var previous: UInt32 = 0
@@ -30,29 +50,7 @@ struct Page {
     var spanStart: UInt32 = 0
     /// Large block: the bytes asked for (statistics only).
     var requested: UInt = 0
-    private var padding1: UInt = 0
-
-    // The second cache line: what a free from any thread reads (set when the
-    // page starts, seldom changed), and the word other threads write, so
-    // that they do not take the owner's line away on every remote free.
-    var remoteFree: UInt = 0
-    /// ⌊2⁶⁴ / blockSize⌋ + 1: divides an offset by the block size with a multiplication.
-    var reciprocal: UInt = 0
-    /// The owning heap (its address), or 0.
-    var heap: UInt = 0
-    /// Blocks carved out of the page so far (the rest has never been used).
-    var carved: UInt32 = 0
-    var capacity: UInt32 = 0
-    var blockSize: UInt32 = 0
-    /// Span: its length in slices (first slice of a large block or a free span).
-    var slices: UInt32 = 0
-    var flags: UInt8 = 0
-    var sizeClass: UInt8 = 0
-    private var padding2: UInt16 = 0
-    private var padding3: UInt32 = 0
-    /// Link in a heap's stack of notified pages.
-    var nextNotified: UInt = 0
-    private var padding4: UInt = 0
+    private var padding1: (UInt, UInt, UInt) = (0, 0, 0)
 
     enum Flag {
         /// The page is on its heap's full list, not on an allocation queue.

@@ -73,7 +73,10 @@ struct ThreadHeap {
         vmmAssert(isBlock(block, of: page), "a free-list link leaves its page", UnsafeRawPointer(bitPattern: block))
         vmmAssert(FreeBlock.looksFree(block), "a block on a free list is not marked free (written after free?)",
                   UnsafeRawPointer(bitPattern: block))
-        page.pointee.free = FreeBlock.next(block)
+        let next = FreeBlock.next(block)
+        page.pointee.free = next
+        // The next block of the list is likely cold: start loading it now, for the next malloc.
+        vmm_prefetch(UnsafeRawPointer(bitPattern: next))
         page.pointee.used &+= 1
         FreeBlock.unmark(block)
         return block

@@ -31,6 +31,9 @@ extern __attribute__((visibility("hidden"))) __thread void *vmm_tls_heap __attri
 static inline void *vmm_current_heap(void) { return vmm_tls_heap; }
 static inline void vmm_set_current_heap(void *heap) { vmm_tls_heap = heap; }
 
+// Starts loading the cache line at `address` (no fault if it is not mapped).
+static inline void vmm_prefetch(const void *address) { __builtin_prefetch(address, 1, 3); }
+
 // Coarse monotonic clock in milliseconds (a vDSO read, for slow-path timing).
 static inline uint32_t vmm_coarse_milliseconds(void) {
     struct timespec now;
