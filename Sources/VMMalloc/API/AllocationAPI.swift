@@ -27,6 +27,9 @@ private func allocate(_ size: Int, alignment: Int, zeroed: Bool, file: StaticStr
         if zeroed { memset(pointer, 0, size) }
         return pointer
     }
+    if !Variant.isDebug, alignment > 16, let pointer = Heap.allocateFastAligned(size, alignment: alignment) {
+        return pointer
+    }
     return allocateSlow(size, alignment: alignment, zeroed: zeroed, file: file, line: line, function: function)
 }
 

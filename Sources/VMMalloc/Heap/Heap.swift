@@ -38,6 +38,19 @@ enum Heap {
         return UnsafeMutableRawPointer(bitPattern: ThreadHeap.pop(page))
     }
 
+    /// The fast path of an aligned request: a block of the first size class
+    /// whose blocks all have the alignment, from the current page; nil when
+    /// the slow path must run.
+    @inline(__always)
+    static func allocateFastAligned(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        guard let current = vmm_current_heap(), UInt(bitPattern: size) <= UInt(SizeClass.largestSize),
+              alignment <= SizeClass.largestSize, let sizeClass = SizeClass.aligned(size, alignment)
+        else { return nil }
+        let page = ThreadHeap(current).currentPage(sizeClass)
+        guard page.pointee.free != 0 else { return nil }
+        return UnsafeMutableRawPointer(bitPattern: ThreadHeap.pop(page))
+    }
+
     /// Any allocation (the pool exists): nil when the pool cannot hold it.
     static func allocate(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
         // A size_t beyond Int.max can never fit.

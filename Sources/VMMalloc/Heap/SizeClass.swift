@@ -22,10 +22,10 @@ enum SizeClass {
 
     /// The block size of class `index`.
     static func size(_ index: Int) -> Int {
-        if index <= 8 { return index * 16 }
-        let j = index - 9
-        let k = 7 + j / 8
-        return (1 << k) + (j % 8 + 1) * (1 << (k - 3))
+        if index <= 8 { return index &* 16 }
+        let j = index &- 9
+        let k = 7 &+ j &>> 3
+        return (1 &<< k) &+ ((j & 7) &+ 1) &<< (k &- 3)
     }
 
     /// The smallest class of at least `size` bytes whose blocks are all
