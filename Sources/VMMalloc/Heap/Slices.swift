@@ -42,7 +42,8 @@ enum Slices {
         pagesAddress = (tagsAddress + UInt(slices) + 127) & ~127
         let tablesEnd = Int(pagesAddress - Pool.start) + slices * MemoryLayout<Page>.stride
         first = (tablesEnd + size - 1) >> shift
-        end = slices
+        // Slice indices are kept in 32 bits: a pool beyond 64 TiB uses its first 64 TiB.
+        end = slices < Int(UInt32.max) ? slices : Int(UInt32.max)
         return first < end
     }
 
