@@ -38,4 +38,17 @@ struct FuzzTests {
             #expect(!ok.hasSuffix("failures=0"), "a 16 MiB pool never ran out, so exhaustion was not exercised\n\(r.result)")
         }
     }
+
+    @Test("a 70 TiB pool (sparse): a 65 TiB request fails with ENOMEM, the heap goes on")
+    func hugePool() throws {
+        let exe = try Programs.build("huge_pool.c")
+        let r = try runInPool(exe, size: "70T")
+        // Where the kernel cannot map 70 TiB, the library says so in one line; that is all it can do.
+        if r.result.stderr.contains("cannot map a pool") {
+            #expect(r.result.stderrLines.count == 1, "\(r.result)")
+            return
+        }
+        expectClean(r, "huge_pool:")
+        #expect(r.result.stdout.contains("OK huge_pool"), "\(r.result)")
+    }
 }
