@@ -23,11 +23,8 @@ private func invalidArgument(function: StaticString = #function) -> UnsafeMutabl
 private func allocate(_ size: Int, alignment: Int, zeroed: Bool, file: StaticString = #fileID, line: UInt = #line,
                       function: StaticString = #function) -> UnsafeMutableRawPointer? {
     // The debug variant takes the slow path every time, where each call is checked and traced.
-    if !Variant.isDebug, alignment <= 16, let pointer = Heap.allocateFast(size) {
+    if !Variant.isDebug, let pointer = Heap.allocateFast(size, alignment: alignment) {
         if zeroed { memset(pointer, 0, size) }
-        return pointer
-    }
-    if !Variant.isDebug, alignment > 16, let pointer = Heap.allocateFastAligned(size, alignment: alignment) {
         return pointer
     }
     return allocateSlow(size, alignment: alignment, zeroed: zeroed, file: file, line: line, function: function)

@@ -135,48 +135,74 @@ enum Extents {
 
     // MARK: - Allocation
 
+    /// A span of `length` slices aligned to `alignment` bytes (at least a
+    /// slice), reserved and out of the bins; when the pool has none, the empty
+    /// pages kept by heaps are given back first (`Heap.reclaim`) and the search
+    /// is made again. Takes the lock; nil when there is no room.
+    static func allocate(_ length: Int, alignment: Int = Slices.size) -> Int? {
+        let alignment = alignment > Slices.size ? alignment : Slices.size
+        var held = lock.lock()
+        var span = allocateLocked(length, alignment: alignment)
+        if span == nil {
+            if held { lock.unlock() }
+            Heap.reclaim()
+            held = lock.lock()
+            span = allocateLocked(length, alignment: alignment)
+        }
+        purgeIfDueLocked(now: Platform.coarseMilliseconds)
+        if held { lock.unlock() }
+        return span
+    }
+
     /// A span of `length` slices whose first slice is aligned to `alignment`
     /// bytes, with its file space and table entries reserved; nil when the pool
     /// has no such span or the file system no room. The caller holds the lock.
     static func allocateLocked(_ length: Int, alignment: Int = Slices.size) -> Int? {
         vmmAssert(headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: storage))
         let alignSlices = alignment > Slices.size ? alignment >> Slices.shift : 1
-        guard let span = find(length, alignSlices: alignSlices) else {
-            return takeFromWilderness(length, alignSlices: alignSlices)
+        let start: Int
+        if let span = find(length, alignSlices: alignSlices) {
+            start = alignedStart(span, alignSlices)
+            guard take(start, start + length, from: span) else { return nil }
+        } else {
+            start = alignedStart(wilderness, alignSlices)
+            guard takeFromWilderness(start, start + length) else { return nil }
         }
-        let spanLength = Int(Slices.page(span).pointee.slices)
-        let start = alignedStart(span, alignSlices)
-        guard Pool.reservation.ensure(from: Slices.offset(start), to: Slices.offset(start + length)),
-              Slices.reserveTables(start > Slices.first ? start - 1 : start,
-                                   start + length < Slices.end ? start + length + 1 : start + length)
-        else { return nil }
-        let freedAt = Slices.page(span).pointee.freedAt
-        let purged = Slices.page(span).pointee.flags & Flag.purged != 0
-        removeFree(span)
-        if start > span { insertFree(span, start - span, freedAt: freedAt, purged: purged) }
-        let rest = span + spanLength - (start + length)
-        if rest > 0 { insertFree(start + length, rest, freedAt: freedAt, purged: purged) }
         Slices.page(start).pointee.slices = UInt32(length)
         Slices.page(start).pointee.flags = 0
         return start
     }
 
-    /// A span from the front of the wilderness (after a gap for alignment,
-    /// which becomes a free span); nil when the wilderness is too short.
-    private static func takeFromWilderness(_ length: Int, alignSlices: Int) -> Int? {
+    /// Reserves the file space of slices [start, end) and the table entries
+    /// from slice `tablesFrom` to `end` (where a free span may start next).
+    private static func reserve(_ start: Int, _ end: Int, tablesFrom: Int) -> Bool {
+        Pool.reservation.ensure(from: Slices.offset(start), to: Slices.offset(end))
+            && Slices.reserveTables(tablesFrom, end < Slices.end ? end + 1 : end)
+    }
+
+    /// Takes slices [start, end) out of the free span at `span`; what is left
+    /// on either side stays free, as old as the span was.
+    private static func take(_ start: Int, _ end: Int, from span: Int) -> Bool {
+        guard reserve(start, end, tablesFrom: start > Slices.first ? start - 1 : start) else { return false }
+        let spanEnd = span + Int(Slices.page(span).pointee.slices)
+        let freedAt = Slices.page(span).pointee.freedAt
+        let purged = Slices.page(span).pointee.flags & Flag.purged != 0
+        removeFree(span)
+        if start > span { insertFree(span, start - span, freedAt: freedAt, purged: purged) }
+        if spanEnd > end { insertFree(end, spanEnd - end, freedAt: freedAt, purged: purged) }
+        return true
+    }
+
+    /// Takes slices [start, end) from the front of the wilderness (a gap left
+    /// for alignment becomes a free span); false when it is too short.
+    private static func takeFromWilderness(_ start: Int, _ end: Int) -> Bool {
         let from = wilderness
-        let start = alignedStart(from, alignSlices)
-        guard start + length <= Slices.end,
-              Pool.reservation.ensure(from: Slices.offset(start), to: Slices.offset(start + length)),
-              Slices.reserveTables(start > from ? from : start, start + length < Slices.end ? start + length + 1 : start + length)
-        else { return nil }
-        wildernessPointer.pointee = UInt32(start + length)
+        guard end <= Slices.end, reserve(start, end, tablesFrom: from) else { return false }
+        wildernessPointer.pointee = UInt32(end)
         if start > from {
             insertFree(from, start - from, freedAt: wildernessFreedAt.pointee, purged: wildernessPurged.pointee != 0)
         }
-        Slices.page(start).pointee.slices = UInt32(length)
-        Slices.page(start).pointee.flags = 0
-        return start
+        return true
     }
 
     @inline(__always)
@@ -234,35 +260,32 @@ enum Extents {
     /// place, if the span behind it is free and long enough. The caller holds the lock.
     static func growLocked(_ start: Int, _ length: Int, to newLength: Int) -> Bool {
         let next = start + length
+        let end = start + newLength
         if next == wilderness {
-            guard start + newLength <= Slices.end,
-                  Pool.reservation.ensure(from: Slices.offset(next), to: Slices.offset(start + newLength)),
-                  Slices.reserveTables(next, start + newLength < Slices.end ? start + newLength + 1 : start + newLength)
+            guard takeFromWilderness(next, end) else { return false }
+        } else {
+            guard next < Slices.end, Slices.tag(next) == Slices.Tag.freeSpanStart,
+                  next + Int(Slices.page(next).pointee.slices) >= end, take(next, end, from: next)
             else { return false }
-            wildernessPointer.pointee = UInt32(start + newLength)
-            Slices.page(start).pointee.slices = UInt32(newLength)
-            return true
         }
-        guard next < Slices.end, Slices.tag(next) == Slices.Tag.freeSpanStart else { return false }
-        let nextLength = Int(Slices.page(next).pointee.slices)
-        let extra = newLength - length
-        guard nextLength >= extra,
-              Pool.reservation.ensure(from: Slices.offset(next), to: Slices.offset(start + newLength)),
-              Slices.reserveTables(next, start + newLength < Slices.end ? start + newLength + 1 : start + newLength)
-        else { return false }
-        let freedAt = Slices.page(next).pointee.freedAt
-        let purged = Slices.page(next).pointee.flags & Flag.purged != 0
-        removeFree(next)
-        if nextLength > extra { insertFree(start + newLength, nextLength - extra, freedAt: freedAt, purged: purged) }
         Slices.page(start).pointee.slices = UInt32(newLength)
         return true
     }
 
     // MARK: - Free
 
+    /// `freeLocked`, taking the lock.
+    static func free(_ start: Int, _ length: Int) {
+        let held = lock.lock()
+        freeLocked(start, length)
+        if held { lock.unlock() }
+    }
+
     /// Gives back the span of `length` slices at `start`, whose tags other
-    /// than the first are `none`. The caller holds the lock.
-    static func freeLocked(_ start: Int, _ length: Int, now: UInt32) {
+    /// than the first are `none`, and purges what is due. The caller holds the lock.
+    static func freeLocked(_ start: Int, _ length: Int) {
+        let now = Platform.coarseMilliseconds
+        defer { purgeIfDueLocked(now: now) }
         vmmAssert(headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: storage))
         vmmAssert(start >= Slices.first && start + length <= Slices.end, "a span outside the pool is freed",
                   UnsafeRawPointer(Slices.address(start)))

@@ -13,8 +13,10 @@ import VMMallocShim
 ///   stayed free for a while goes back to the file system; calloc does not
 ///   clear what is known to be zero.
 enum Heap {
+    /// Where the registry's state starts, after the extents'.
+    private static let registryOffset = (Extents.storageSize + 63) & ~63
     /// Bytes of heap state at the start of the pool (the slice tables come later, see `create`).
-    static let headerSize = (Extents.storageSize + 63) & ~63 + HeapRegistry.storageSize
+    static let headerSize = registryOffset + HeapRegistry.storageSize
 
     /// Lays out an empty heap: state at the pool start, slice tables from pool
     /// offset `tables` on, then blocks up to slice `slices`.
@@ -22,7 +24,7 @@ enum Heap {
         let base = Pool.base
         FreeBlock.secret = Pool.start ^ 0x9e37_79b9_7f4a_7c15
         guard Slices.create(tables: tables, slices: slices) else { return false }
-        HeapRegistry.create(at: base + ((Extents.storageSize + 63) & ~63))
+        HeapRegistry.create(at: base + registryOffset)
         return Extents.create(at: base)
     }
 
@@ -31,20 +33,8 @@ enum Heap {
     /// The fast path: a small block from the calling thread's current page,
     /// or nil when the slow path must run.
     @inline(__always)
-    static func allocateFast(_ size: Int) -> UnsafeMutableRawPointer? {
-        guard let current = vmm_current_heap(), UInt(bitPattern: size) <= UInt(SizeClass.largestSize) else { return nil }
-        let page = ThreadHeap(current).currentPage(SizeClass.of(size))
-        guard page.pointee.free != 0 else { return nil }
-        return UnsafeMutableRawPointer(bitPattern: ThreadHeap.pop(page))
-    }
-
-    /// The fast path of an aligned request: a block of the first size class
-    /// whose blocks all have the alignment, from the current page; nil when
-    /// the slow path must run.
-    @inline(__always)
-    static func allocateFastAligned(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        guard let current = vmm_current_heap(), UInt(bitPattern: size) <= UInt(SizeClass.largestSize),
-              alignment <= SizeClass.largestSize, let sizeClass = SizeClass.aligned(size, alignment)
+    static func allocateFast(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        guard let current = vmm_current_heap(), let sizeClass = SizeClass.forRequest(size, alignment: alignment)
         else { return nil }
         let page = ThreadHeap(current).currentPage(sizeClass)
         guard page.pointee.free != 0 else { return nil }
@@ -53,52 +43,31 @@ enum Heap {
 
     /// Any allocation (the pool exists): nil when the pool cannot hold it.
     static func allocate(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
-        // A size_t beyond Int.max can never fit.
-        guard size >= 0 else { return nil }
-        var sizeClass = 0
-        if size <= SizeClass.largestSize {
-            if alignment <= 16 {
-                sizeClass = SizeClass.of(size)
-            } else if alignment <= Slices.size, let aligned = SizeClass.aligned(size, alignment) {
-                sizeClass = aligned
-            }
+        guard let sizeClass = SizeClass.forRequest(size, alignment: alignment) else {
+            // A size_t beyond Int.max can never fit.
+            return size >= 0 ? allocateLarge(size, alignment: alignment, zeroed: zeroed) : nil
         }
-        guard sizeClass != 0 else { return allocateLarge(size, alignment: alignment, zeroed: zeroed) }
-        guard let block = allocateSmall(sizeClass) else { return nil }
+        let block: UInt?
+        if let heap = HeapRegistry.heapOfThisThread() {
+            block = heap.allocate(sizeClass)
+        } else {
+            block = HeapRegistry.allocateOrphan(sizeClass)
+        }
+        guard let block else { return nil }
         let pointer = UnsafeMutableRawPointer(bitPattern: block).unsafelyUnwrapped
         if zeroed { memset(pointer, 0, size) }
         return pointer
     }
 
-    private static func allocateSmall(_ sizeClass: Int) -> UInt? {
-        guard let heap = HeapRegistry.heapOfThisThread() else { return HeapRegistry.allocateOrphan(sizeClass) }
-        let page = heap.currentPage(sizeClass)
-        if page.pointee.free != 0 { return ThreadHeap.pop(page) }
-        return heap.allocate(sizeClass)
-    }
-
     private static func allocateLarge(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
         guard size <= Int(Pool.length), alignment <= Int(Pool.length) else { return nil }
-        let slices = (size + Slices.size - 1) >> Slices.shift
-        let lock = Extents.lock
-        var held = lock.lock()
-        var found = Extents.allocateLocked(slices == 0 ? 1 : slices, alignment: alignment > Slices.size ? alignment : Slices.size)
-        if found == nil {
-            if held { lock.unlock() }
-            reclaim()
-            held = lock.lock()
-            found = Extents.allocateLocked(slices == 0 ? 1 : slices, alignment: alignment > Slices.size ? alignment : Slices.size)
-        }
-        guard let start = found else {
-            if held { lock.unlock() }
-            return nil
-        }
+        let slices = size > 0 ? (size + Slices.size - 1) >> Slices.shift : 1
+        guard let start = Extents.allocate(slices, alignment: alignment) else { return nil }
+        // Only this thread knows the span yet: its tag and fields need no lock.
         let page = Slices.page(start)
         page.pointee.requested = UInt(size)
         page.pointee.heap = 0
         Slices.setTag(start, Slices.Tag.largeBlock)
-        Extents.purgeIfDueLocked(now: Platform.coarseMilliseconds)
-        if held { lock.unlock() }
         let pointer = Slices.address(start)
         // Which granules read as zeros must be known before they are marked written.
         if zeroed { clearWritten(pointer, size) }
@@ -157,10 +126,12 @@ enum Heap {
         return .small(page, block)
     }
 
-    /// Whether `block`, which looks free, is on one of its page's free lists.
+    /// Whether `block` is free: marked so (cheap, and what a block in use
+    /// almost never is) and then found on one of its page's free lists.
     /// (Another thread may be changing the lists: every link is checked
     /// before it is followed, and the walk is bounded.)
     private static func isFree(_ page: UnsafeMutablePointer<Page>, _ block: UInt) -> Bool {
+        guard FreeBlock.looksFree(block) else { return false }
         let start = UInt(bitPattern: Slices.address(Slices.index(of: page)))
         let end = start + UInt(page.pointee.slices) << UInt(Slices.shift)
         let limit = Int(page.pointee.capacity) + 1
@@ -209,7 +180,7 @@ enum Heap {
         case nil:
             return false
         case .small(let page, let block):
-            if FreeBlock.looksFree(block) && isFree(page, block) { return false }
+            if isFree(page, block) { return false }
             let heap = UInt(bitPattern: vmm_current_heap())
             if page.pointee.heap == heap {
                 ThreadHeap(heap).freeLocalSlow(page, block)
@@ -223,9 +194,7 @@ enum Heap {
             defer { if held { lock.unlock() } }
             // Checked again under the lock: two threads may free the same block.
             guard Slices.tag(start) == Slices.Tag.largeBlock else { return false }
-            let now = Platform.coarseMilliseconds
-            Extents.freeLocked(start, Int(Slices.page(start).pointee.slices), now: now)
-            Extents.purgeIfDueLocked(now: now)
+            Extents.freeLocked(start, Int(Slices.page(start).pointee.slices))
             return true
         }
     }
@@ -256,7 +225,7 @@ enum Heap {
         case nil:
             return nil
         case .small(let page, let block):
-            if FreeBlock.looksFree(block) && isFree(page, block) { return nil }
+            if isFree(page, block) { return nil }
             return Int(page.pointee.blockSize)
         case .large(let start):
             return Int(Slices.page(start).pointee.slices) << Slices.shift
@@ -278,7 +247,7 @@ enum Heap {
         case nil:
             return .notABlock
         case .small(let page, let block):
-            if FreeBlock.looksFree(block) && isFree(page, block) { return .notABlock }
+            if isFree(page, block) { return .notABlock }
             usable = Int(page.pointee.blockSize)
             if size <= usable && size >= usable / 2 { return .done(pointer) }
         case .large(let start):
@@ -294,7 +263,7 @@ enum Heap {
             target = size + size / 4 < SizeClass.largestSize ? size + size / 4 : SizeClass.largestSize
         }
         var moved: UnsafeMutableRawPointer? = nil
-        if let fast = allocateFast(target) { moved = fast } else { moved = allocate(target, alignment: 16, zeroed: false) }
+        if let fast = allocateFast(target, alignment: 16) { moved = fast } else { moved = allocate(target, alignment: 16, zeroed: false) }
         guard let moved else {
             // A block that need not grow stays where it is when there is no room to move it.
             return size <= usable ? .done(pointer) : .outOfMemory
@@ -320,7 +289,7 @@ enum Heap {
             // Keep it unless it shrinks to less than half; then give back the tail.
             if wanted * 2 > slices { return true }
             page.pointee.slices = UInt32(wanted)
-            Extents.freeLocked(start + wanted, slices - wanted, now: Platform.coarseMilliseconds)
+            Extents.freeLocked(start + wanted, slices - wanted)
             return true
         }
         guard Extents.growLocked(start, slices, to: wanted) else { return nil }

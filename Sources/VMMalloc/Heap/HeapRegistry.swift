@@ -168,10 +168,7 @@ enum HeapRegistry {
         let lock = orphanLock
         let held = lock.lock()
         defer { if held { lock.unlock() } }
-        let heap = ThreadHeap(orphanHeap)
-        let page = heap.currentPage(c)
-        if page.pointee.free != 0 { return ThreadHeap.pop(page) }
-        return heap.allocate(c)
+        return ThreadHeap(orphanHeap).allocate(c)
     }
 
     // MARK: - Fork

@@ -28,6 +28,14 @@ enum SizeClass {
         return (1 &<< k) &+ ((j & 7) &+ 1) &<< (k &- 3)
     }
 
+    /// The class serving a request of `size` bytes aligned to `alignment` (a
+    /// power of two); nil when it is a large block.
+    @inline(__always)
+    static func forRequest(_ size: Int, alignment: Int) -> Int? {
+        guard UInt(bitPattern: size) <= UInt(largestSize) else { return nil }
+        return alignment <= 16 ? of(size) : aligned(size, alignment)
+    }
+
     /// The smallest class of at least `size` bytes whose blocks are all
     /// aligned to `alignment` (a power of two, at most a slice): its block size
     /// is a multiple of the alignment, and pages start on slice boundaries.

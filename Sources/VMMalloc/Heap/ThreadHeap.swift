@@ -243,17 +243,7 @@ struct ThreadHeap {
             cachedCount.pointee -= 1
             start = Int(cache[Int(cachedCount.pointee)])
         } else {
-            let lock = Extents.lock
-            var held = lock.lock()
-            var span = Extents.allocateLocked(slices)
-            if span == nil {
-                if held { lock.unlock() }
-                Heap.reclaim()
-                held = lock.lock()
-                span = Extents.allocateLocked(slices)
-            }
-            if held { lock.unlock() }
-            guard let span else { return nil }
+            guard let span = Extents.allocate(slices) else { return nil }
             start = span
         }
         Pool.reservation.markWritten(from: Slices.offset(start), to: Slices.offset(start + slices))
@@ -278,7 +268,8 @@ struct ThreadHeap {
 
     // MARK: - Free
 
-    /// A free by the owner into a page on the full list, or one that leaves the page empty.
+    /// A free by the owner that the fast path leaves to the slow one (a page on
+    /// the full list, an inner slice of a page, a block that looks free).
     func freeLocalSlow(_ page: UnsafeMutablePointer<Page>, _ block: UInt) {
         vmmAssert(Self.isBlock(block, of: page), "size class and page metadata disagree", UnsafeRawPointer(bitPattern: block))
         FreeBlock.push(block, before: page.pointee.localFree)
@@ -299,17 +290,7 @@ struct ThreadHeap {
                 old = seen
             }
         }
-        if page.pointee.used == 0 { pageEmptied(page) }
-    }
-
-    /// The owner's page has no block in use: give it back, unless it is the
-    /// only page of its class (then the heartbeat gives it back if it stays so).
-    func pageEmptied(_ page: UnsafeMutablePointer<Page>) {
-        let index = Slices.index(of: page)
-        let c = Int(page.pointee.sizeClass)
-        let inFull = page.pointee.flags & Page.Flag.inFull != 0
-        if !inFull && first[c] == UInt32(index) && page.pointee.next == 0 { return }
-        release(page, index)
+        // A page left empty waits, as on the fast path, for the heartbeat (`collect`).
     }
 
     /// Returns an empty page's slices to the cache or the pool.
@@ -326,12 +307,7 @@ struct ThreadHeap {
             cachedCount.pointee += 1
             return
         }
-        let lock = Extents.lock
-        let held = lock.lock()
-        let now = Platform.coarseMilliseconds
-        Extents.freeLocked(index, slices, now: now)
-        Extents.purgeIfDueLocked(now: now)
-        if held { lock.unlock() }
+        Extents.free(index, slices)
     }
 
     // MARK: - Notices and the heartbeat
@@ -436,10 +412,9 @@ struct ThreadHeap {
         guard cachedCount.pointee > 0 else { return }
         let lock = Extents.lock
         let held = lock.lock()
-        let now = Platform.coarseMilliseconds
         while cachedCount.pointee > 0 {
             cachedCount.pointee -= 1
-            Extents.freeLocked(Int(cache[Int(cachedCount.pointee)]), 1, now: now)
+            Extents.freeLocked(Int(cache[Int(cachedCount.pointee)]), 1)
         }
         if held { lock.unlock() }
     }
