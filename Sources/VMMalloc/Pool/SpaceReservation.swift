@@ -60,6 +60,34 @@ struct SpaceReservation {
         bitmap[index &>> 6] & (1 &<< UInt64(index & 63)) != 0
     }
 
+    private func isWritten(_ index: Int) -> Bool {
+        written[index &>> 6].load(ordering: .relaxed) & (1 &<< UInt64(index & 63)) != 0
+    }
+
+    /// Calls `body` with each run [start, end) of granules in [first, end)
+    /// for which `test` holds, until `body` returns false (then false).
+    private func forEachRun(_ first: Int, _ end: Int, where test: (Int) -> Bool,
+                            _ body: (Int, Int) -> Bool) -> Bool {
+        var index = first
+        while index < end {
+            guard test(index) else {
+                index += 1
+                continue
+            }
+            var runEnd = index + 1
+            while runEnd < end && test(runEnd) { runEnd += 1 }
+            if !body(index, runEnd) { return false }
+            index = runEnd
+        }
+        return true
+    }
+
+    /// The pool offset where granule `end` starts, clipped to the pool size.
+    private func clippedOffset(_ end: Int) -> Int {
+        let limit = end << granuleShift
+        return limit < poolSize ? limit : poolSize
+    }
+
     /// Reserves the file space under pool offsets [from, to); false when the
     /// file system has no room for it.
     /// (Mutating only so that callers work on the global in place, not on a copy.)
@@ -72,22 +100,14 @@ struct SpaceReservation {
     }
 
     @inline(never)
-    private mutating func reserveSlow(first: Int, last: Int) -> Bool {
+    private func reserveSlow(first: Int, last: Int) -> Bool {
         // fstat and madvise may set errno; a call that succeeds must leave it alone.
         let savedErrno = vmm_errno()
         defer { vmm_set_errno(savedErrno) }
-        var index = first
-        while index <= last {
-            if isReserved(index) {
-                index += 1
-                continue
-            }
-            var end = index + 1
-            while end <= last && !isReserved(end) { end += 1 }
+        let mapping = UnsafeMutableRawPointer(bitPattern: poolAddress).unsafelyUnwrapped
+        let reserved = forEachRun(first, last + 1, where: { !isReserved($0) }) { index, end in
             let offset = index << granuleShift
-            let limit = end << granuleShift
-            let mapping = UnsafeMutableRawPointer(bitPattern: poolAddress).unsafelyUnwrapped
-            let length = (limit < poolSize ? limit : poolSize) - offset
+            let length = clippedOffset(end) - offset
             if Log.isOn(.calls) {
                 var line = Log.start(.calls)
                 line.append("reserving file space at offset ")
@@ -101,35 +121,25 @@ struct SpaceReservation {
             for marked in index..<end {
                 bitmap[marked >> 6] |= 1 << UInt64(marked & 63)
             }
-            index = end
+            return true
         }
-        return true
+        return reserved
     }
 
     /// Whether granule `index` may hold data: reserved, or written since it
     /// was last known zero (a granule given back in part is no longer
     /// reserved, but its other part may hold blocks).
     private func mayHoldData(_ index: Int) -> Bool {
-        isReserved(index) || written[index >> 6].load(ordering: .relaxed) & (1 << UInt64(index & 63)) != 0
+        isReserved(index) || isWritten(index)
     }
 
     /// Calls `body` with each run of granules that may hold data, as pool
     /// offsets [start, end): what a copy of the pool must hold.
     func forEachHeldRun(_ body: (Int, Int) -> Bool) -> Bool {
         let granules = (poolSize + granule - 1) >> granuleShift
-        var index = 0
-        while index < granules {
-            if !mayHoldData(index) {
-                index += 1
-                continue
-            }
-            var end = index + 1
-            while end < granules && mayHoldData(end) { end += 1 }
-            let limit = end << granuleShift
-            if !body(index << granuleShift, limit < poolSize ? limit : poolSize) { return false }
-            index = end
+        return forEachRun(0, granules, where: { mayHoldData($0) }) { index, end in
+            body(index << granuleShift, clippedOffset(end))
         }
-        return true
     }
 
     /// Bytes of the granules that may hold data.
@@ -149,10 +159,7 @@ struct SpaceReservation {
         var index = from >> granuleShift
         let last = (to - 1) >> granuleShift
         while index <= last {
-            let bit: UInt64 = 1 << UInt64(index & 63)
-            if written[index >> 6].load(ordering: .relaxed) & bit == 0 {
-                written[index >> 6].bitwiseOr(bit, ordering: .relaxed)
-            }
+            if !isWritten(index) { written[index >> 6].bitwiseOr(1 << UInt64(index & 63), ordering: .relaxed) }
             index += 1
         }
     }
@@ -162,7 +169,7 @@ struct SpaceReservation {
         var index = from >> granuleShift
         let last = (to - 1) >> granuleShift
         while index <= last {
-            if written[index >> 6].load(ordering: .relaxed) & (1 << UInt64(index & 63)) != 0 { return false }
+            if isWritten(index) { return false }
             index += 1
         }
         return true
@@ -174,7 +181,7 @@ struct SpaceReservation {
     /// leaves the rest alone); granules wholly inside are known zero again.
     /// Once the pool is private (fork mode 1) only the process's copies of
     /// the pages are dropped.
-    mutating func release(from: Int, to: Int) {
+    func release(from: Int, to: Int) {
         guard from < to else { return }
         let savedErrno = vmm_errno()
         defer { vmm_set_errno(savedErrno) }
@@ -184,15 +191,7 @@ struct SpaceReservation {
             return
         }
         // Only what was reserved holds file space.
-        var index = from >> granuleShift
-        let last = (to - 1) >> granuleShift
-        while index <= last {
-            guard isReserved(index) else {
-                index += 1
-                continue
-            }
-            var runEnd = index + 1
-            while runEnd <= last && isReserved(runEnd) { runEnd += 1 }
+        _ = forEachRun(from >> granuleShift, ((to - 1) >> granuleShift) + 1, where: { isReserved($0) }) { index, runEnd in
             let start = max(from, index << granuleShift)
             let end = min(to, runEnd << granuleShift)
             if Pool.file.punch(offset: start, length: end - start, mapping: mapping) {
@@ -202,7 +201,7 @@ struct SpaceReservation {
                     if whole { written[cleared >> 6].bitwiseAnd(~(1 << UInt64(cleared & 63)), ordering: .relaxed) }
                 }
             }
-            index = runEnd
+            return true
         }
     }
 }
