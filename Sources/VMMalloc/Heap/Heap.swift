@@ -36,8 +36,9 @@ enum Heap {
     static func allocateFast(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         guard let current = vmm_current_heap(), let sizeClass = SizeClass.forRequest(size, alignment: alignment)
         else { return nil }
-        let page = ThreadHeap(current).currentPage(sizeClass)
-        guard page.pointee.free != 0 else { return nil }
+        let heap = ThreadHeap(current)
+        let page = heap.currentPage(sizeClass)
+        guard page.pointee.free != 0, heap.spend() else { return nil }
         return UnsafeMutableRawPointer(bitPattern: ThreadHeap.pop(page))
     }
 
@@ -146,8 +147,7 @@ enum Heap {
             }
             return false
         }
-        return search(page.pointee.free) || search(page.pointee.localFree)
-            || search(page.remoteFree.pointee.load(ordering: .acquiring) & ~Page.RemoteState.mask)
+        return search(page.pointee.free) || search(page.remoteFree.pointee.load(ordering: .acquiring) & ~Page.RemoteState.mask)
     }
 
     // MARK: - Free
@@ -160,14 +160,19 @@ enum Heap {
         if Slices.tag(index) == Slices.Tag.smallPage {
             let page = Slices.page(index)
             let block = UInt(bitPattern: pointer)
+            // A small page always has an owner, so `heap` is not 0 when it matches.
+            let heap = UInt(bitPattern: vmm_current_heap())
             if let blockIndex = page.blockIndex(atOffset: block & UInt(Slices.size - 1)),
                blockIndex < UInt(page.pointee.carved),
-               page.pointee.heap == UInt(bitPattern: vmm_current_heap()), page.pointee.flags == 0,
+               page.pointee.heap == heap, page.pointee.flags == 0,
                !FreeBlock.looksFree(block) {
-                FreeBlock.push(block, before: page.pointee.localFree)
-                page.pointee.localFree = block
+                // Last in, first out: the page becomes its class's current page
+                // and the block the next one of its size handed out.
+                FreeBlock.push(block, before: page.pointee.free)
+                page.pointee.free = block
                 // A page left empty stays for reuse until the heartbeat finds it idle.
                 page.pointee.used &-= 1
+                ThreadHeap(heap).makeCurrent(page, Int(page.pointee.sizeClass))
                 return true
             }
         }

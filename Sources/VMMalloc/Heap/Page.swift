@@ -4,11 +4,10 @@ import Synchronization
 /// a large block, or of a free span. 128 bytes; the fields the allocation and
 /// free paths use come first.
 ///
-/// A small page keeps three lists of free blocks, linked through each
-/// block's first word (no header in front of a block):
-/// - `free`: what the owning thread allocates from, without a lock;
-/// - `localFree`: what the owner freed; swapped in when `free` runs dry, so
-///   the owner passes through its slower path now and then (its heartbeat);
+/// A small page keeps two lists of free blocks, linked through each block's
+/// first word (no header in front of a block):
+/// - `free`: what the owning thread allocates from and frees to, without a
+///   lock, last in first out (the block freed last is still in the cache);
 /// - `remoteFree`: what other threads freed, pushed with a compare-and-swap
 ///   and taken by the owner all at once. Its two low bits say whether the
 ///   owner wants to hear of the first remote free (the page is full: it is
@@ -17,7 +16,6 @@ struct Page {
     // The first cache line: all that the owner's malloc and free touch (its
     // lists and count, and what a free checks a pointer against).
     var free: UInt = 0
-    var localFree: UInt = 0
     /// ⌊2⁶⁴ / blockSize⌋ + 1: divides an offset by the block size with a multiplication.
     var reciprocal: UInt = 0
     /// The owning heap (its address), or 0.
@@ -33,8 +31,9 @@ struct Page {
     private var padding0: UInt16 = 0
     /// Span: its length in slices (first slice of a large block or a free span).
     var slices: UInt32 = 0
-    /// When the heartbeat last saw the page empty: its lists then (see `ThreadHeap.collect`).
+    /// When the heartbeat last saw the page empty: its free list then (see `ThreadHeap.collect`).
     var idleMark: UInt = 0
+    private var padding2: UInt = 0
 
     // The second cache line: the word other threads write when they free into
     // the page, so that they do not take the owner's line on every remote

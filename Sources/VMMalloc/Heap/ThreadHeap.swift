@@ -9,9 +9,10 @@ import VMMallocShim
 /// page's remote list. When its thread exits, the heap, pages and all, waits
 /// in `HeapRegistry` for the next thread.
 ///
-/// Per size class, a queue of pages with room; the head is the current page
-/// (`currentPage`), which the fast path reads. Pages with nothing left go
-/// to the full list until a free gives them room again.
+/// Per size class, a queue of pages with room and, among them, the current
+/// page (`currentPage`), which the fast path reads: the page the owner freed
+/// into last, or the one the slow path found room in. Pages with nothing left
+/// go to the full list until a free gives them room again.
 struct ThreadHeap {
     let address: UInt
 
@@ -29,6 +30,9 @@ struct ThreadHeap {
     private static let cachedCountOffset = 44
     private static let cacheOffset = 48
     static let cacheCapacity = 4
+    private static let budgetOffset = 64
+    /// Fast-path allocations between two passes through the slow path (see `spend`).
+    private static let budgetPerBeat: UInt32 = 256
     private static let pagesOffset = 128
     private static let firstOffset = pagesOffset + SizeClass.count * 8
     private static let lastOffset = firstOffset + SizeClass.count * 4
@@ -49,6 +53,7 @@ struct ThreadHeap {
     private var lastBeat: UnsafeMutablePointer<UInt32> { word(Self.lastBeatOffset, UInt32.self) }
     private var cachedCount: UnsafeMutablePointer<UInt32> { word(Self.cachedCountOffset, UInt32.self) }
     private var cache: UnsafeMutablePointer<UInt32> { word(Self.cacheOffset, UInt32.self) }
+    private var budget: UnsafeMutablePointer<UInt32> { word(Self.budgetOffset, UInt32.self) }
     private var pages: UnsafeMutablePointer<UInt> { word(Self.pagesOffset, UInt.self) }
     private var first: UnsafeMutablePointer<UInt32> { word(Self.firstOffset, UInt32.self) }
     private var last: UnsafeMutablePointer<UInt32> { word(Self.lastOffset, UInt32.self) }
@@ -57,14 +62,33 @@ struct ThreadHeap {
     func initialize() {
         memset(UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped, 0, Self.size)
         for c in 0..<SizeClass.count { pages[c] = HeapRegistry.sentinelPage }
+        budget.pointee = Self.budgetPerBeat
     }
 
     // MARK: - The fast path
 
-    /// The page the fast path allocates class `c` from.
+    /// The page the fast path allocates class `c` from: a page of the class's
+    /// queue (or the sentinel), the one the owner last freed into, so that the
+    /// block freed last is the next handed out while it is still in the cache.
     @inline(__always)
     func currentPage(_ c: Int) -> UnsafeMutablePointer<Page> {
         UnsafeMutablePointer<Page>(bitPattern: pages[c]).unsafelyUnwrapped
+    }
+
+    /// Makes `page`, of class `c` and on its queue, the current page of its class.
+    @inline(__always)
+    func makeCurrent(_ page: UnsafeMutablePointer<Page>, _ c: Int) {
+        pages[c] = UInt(bitPattern: page)
+    }
+
+    /// Counts a fast-path allocation; false once every `budgetPerBeat` of
+    /// them, when the allocation takes the slow path so that the heartbeat
+    /// runs even in a program that frees everything it allocates at once.
+    @inline(__always)
+    func spend() -> Bool {
+        let left = budget.pointee &- 1
+        budget.pointee = left
+        return left != 0
     }
 
     @inline(__always)
@@ -89,10 +113,16 @@ struct ThreadHeap {
     func allocate(_ c: Int) -> UInt? {
         vmmAssert(Extents.headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: address))
         heartbeat()
+        // Here after the budget ran out, or with the current page empty (the sentinel is always empty).
+        let current = currentPage(c)
+        if current.pointee.free != 0 { return Self.pop(current) }
         var index = Int(first[c])
         while index != 0 {
             let page = Slices.page(index)
-            if refill(page) { return Self.pop(page) }
+            if refill(page) {
+                makeCurrent(page, c)
+                return Self.pop(page)
+            }
             let next = Int(page.pointee.next)
             // Nothing left: off the queue, unless remote frees just arrived.
             if !markFull(page, index) { continue }
@@ -106,12 +136,6 @@ struct ThreadHeap {
     /// ones, or blocks never used yet. False when it has none.
     private func refill(_ page: UnsafeMutablePointer<Page>) -> Bool {
         if page.pointee.free != 0 { return true }
-        if page.pointee.localFree != 0 {
-            page.pointee.free = page.pointee.localFree
-            page.pointee.localFree = 0
-            _ = Self.collectRemote(page)
-            return true
-        }
         if Self.collectRemote(page) { return true }
         if page.pointee.carved < page.pointee.capacity {
             Self.carve(page)
@@ -210,6 +234,9 @@ struct ThreadHeap {
         let previous = page.pointee.previous
         if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { setFirst(c, next) }
         if next != 0 { Slices.page(Int(next)).pointee.previous = previous } else { last[c] = previous }
+        if pages[c] == UInt(bitPattern: page) {
+            pages[c] = first[c] == 0 ? HeapRegistry.sentinelPage : UInt(bitPattern: Slices.page(Int(first[c])))
+        }
     }
 
     private func setFirst(_ c: Int, _ index: UInt32) {
@@ -272,8 +299,8 @@ struct ThreadHeap {
     /// the full list, an inner slice of a page, a block that looks free).
     func freeLocalSlow(_ page: UnsafeMutablePointer<Page>, _ block: UInt) {
         vmmAssert(Self.isBlock(block, of: page), "size class and page metadata disagree", UnsafeRawPointer(bitPattern: block))
-        FreeBlock.push(block, before: page.pointee.localFree)
-        page.pointee.localFree = block
+        FreeBlock.push(block, before: page.pointee.free)
+        page.pointee.free = block
         page.pointee.used &-= 1
         if page.pointee.flags & Page.Flag.inFull != 0 {
             // Back to the queue, unless a remote free already told us (the notice will do it).
@@ -345,6 +372,7 @@ struct ThreadHeap {
     /// passed, give back pages empty since the last beat, look after a heap without a thread, and
     /// give free space back to the file system.
     private func heartbeat() {
+        budget.pointee = Self.budgetPerBeat
         readNotices()
         genericCalls.pointee &+= 1
         guard genericCalls.pointee & 63 == 0 else { return }
@@ -401,7 +429,7 @@ struct ThreadHeap {
         case .allButCurrent: return !isOnly
         case .idle:
             // Idle: empty now and at the last beat, with the same free lists (no traffic between).
-            let mark = page.pointee.free &+ page.pointee.localFree &* 3 | 1
+            let mark = page.pointee.free | 1
             if page.pointee.idleMark == mark { return true }
             page.pointee.idleMark = mark
             return false
