@@ -8,6 +8,9 @@
  *   forkload  fork repeatedly while two threads allocate; children allocate too
  *   giveback  after freeing everything, the pool file shrinks below 10% of its
  *             peak within a second of further allocation
+ *   lifo      a block just freed is the next one of its size handed out (it
+ *             is still in the cache), whichever page it is in; blocks freed
+ *             into one page come back last in, first out
  *
  * Usage: heapstress <case>
  */
@@ -260,6 +263,38 @@ static void case_giveback(void)
     free(probe);
 }
 
+/* ---- lifo: the block freed last comes back first ---- */
+static void case_lifo(void)
+{
+    enum { N = 4000 };
+    static char *blocks[N];
+    for (int i = 0; i < N; i++) {
+        blocks[i] = malloc(48);
+        CHECK(blocks[i] != NULL);
+        memset(blocks[i], 0x5a, 48);
+    }
+    /* One block from an early page, one from a late page, in turn: each comes straight back. */
+    for (int round = 0; round < 100; round++) {
+        int i = round % 2 ? 17 + round : N - 1 - round;
+        char *old = blocks[i];
+        free(old);
+        blocks[i] = malloc(40);
+        CHECKF(blocks[i] == old, "round %d: freed %p, got %p", round, (void *)old, (void *)blocks[i]);
+    }
+    /* Three freed from one (full) page come back in the reverse order. */
+    char *a = blocks[5], *b = blocks[6], *c = blocks[7];
+    free(a);
+    free(b);
+    free(c);
+    char *x = malloc(48), *y = malloc(48), *z = malloc(48);
+    CHECKF(x == c && y == b && z == a, "freed %p %p %p, got %p %p %p", (void *)a, (void *)b, (void *)c,
+           (void *)x, (void *)y, (void *)z);
+    blocks[5] = z;
+    blocks[6] = y;
+    blocks[7] = x;
+    for (int i = 0; i < N; i++) free(blocks[i]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) FAIL("usage: heapstress <case>");
@@ -267,6 +302,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "handover")) case_handover();
     else if (!strcmp(argv[1], "forkload")) case_forkload();
     else if (!strcmp(argv[1], "giveback")) case_giveback();
+    else if (!strcmp(argv[1], "lifo")) case_lifo();
     else FAIL("unknown case %s", argv[1]);
     printf("OK %s\n", argv[1]);
     return 0;

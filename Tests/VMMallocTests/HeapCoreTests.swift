@@ -29,6 +29,14 @@ struct HeapCoreTests {
         #expect(r.result.stdout.contains("OK forkload"), "\(r.result)")
     }
 
+    @Test("a block just freed is the next one of its size handed out, from whichever page it came")
+    func freedBlockComesBackFirst() throws {
+        let exe = try Programs.build("heapstress.c")
+        let r = try runInPool(exe, ["lifo"], size: "64M", timeout: 60)
+        expectClean(r, "heapstress lifo:")
+        #expect(r.result.stdout.contains("OK lifo"), "\(r.result)")
+    }
+
     @Test("after everything is freed the pool file falls below 10% of its peak within a second of further allocation")
     func spaceGivenBack() throws {
         let exe = try Programs.build("heapstress.c")

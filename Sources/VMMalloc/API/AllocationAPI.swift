@@ -82,12 +82,19 @@ private func reportBadPointer(_ call: StaticString, _ pointer: UnsafeMutableRawP
 @_cdecl("vmm_free")
 func vmmFree(_ pointer: UnsafeMutableRawPointer?) {
     guard let pointer else { return }
-    if Pool.contains(pointer) {
-        Trace.freeing(pointer)
-        if !Heap.free(pointer) { reportBadPointer("free", pointer) }
-    } else {
-        ForeignPointers.free(pointer)
-    }
+    // The debug variant takes the slow path every time, where each call is checked and traced.
+    if !Variant.isDebug && Pool.contains(pointer) && Heap.freeFast(pointer) { return }
+    freeSlow(pointer)
+}
+
+/// Every free the fast path leaves: foreign pointers, other threads' pages,
+/// full pages, bad pointers, large blocks; all of them in the debug variant.
+@inline(never)
+private func freeSlow(_ pointer: UnsafeMutableRawPointer, file: StaticString = #fileID, line: UInt = #line,
+                      function: StaticString = #function) {
+    guard Pool.contains(pointer) else { return ForeignPointers.free(pointer) }
+    Trace.freeing(pointer, file: file, line: line, function: function)
+    if !Heap.freeSlow(pointer) { reportBadPointer("free", pointer, file: file, line: line, function: function) }
 }
 
 @_cdecl("vmm_realloc")

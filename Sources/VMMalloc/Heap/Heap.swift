@@ -34,8 +34,8 @@ enum Heap {
     /// or nil when the slow path must run.
     @inline(__always)
     static func allocateFast(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
-        guard let current = vmm_current_heap(), let sizeClass = SizeClass.forRequest(size, alignment: alignment)
-        else { return nil }
+        guard let sizeClass = SizeClass.forRequest(size, alignment: alignment) else { return nil }
+        guard let current = vmm_current_heap() else { return nil }
         let heap = ThreadHeap(current)
         let page = heap.currentPage(sizeClass)
         guard page.pointee.free != 0, heap.spend() else { return nil }
@@ -154,40 +154,45 @@ enum Heap {
 
     /// Returns a block to the heap; false (and nothing done) when `pointer` is
     /// not a block in use: a double free or a pointer the heap never gave.
-    @inline(__always)
     static func free(_ pointer: UnsafeMutableRawPointer) -> Bool {
+        freeFast(pointer) || freeSlow(pointer)
+    }
+
+    /// The fast path of `free`: a block of a page the calling thread owns, not
+    /// on the full list. False when the slow path (`freeSlow`) must decide.
+    @inline(__always)
+    static func freeFast(_ pointer: UnsafeMutableRawPointer) -> Bool {
         let index = Slices.index(of: pointer)
-        if Slices.tag(index) == Slices.Tag.smallPage {
-            let page = Slices.page(index)
-            let block = UInt(bitPattern: pointer)
-            // A small page always has an owner, so `heap` is not 0 when it matches.
-            let heap = UInt(bitPattern: vmm_current_heap())
-            if let blockIndex = page.blockIndex(atOffset: block & UInt(Slices.size - 1)),
-               blockIndex < UInt(page.pointee.carved),
-               page.pointee.heap == heap, page.pointee.flags == 0,
-               !FreeBlock.looksFree(block) {
-                // Last in, first out: the page becomes its class's current page
-                // and the block the next one of its size handed out.
-                FreeBlock.push(block, before: page.pointee.free)
-                page.pointee.free = block
-                // A page left empty stays for reuse until the heartbeat finds it idle.
-                page.pointee.used &-= 1
-                ThreadHeap(heap).makeCurrent(page, Int(page.pointee.sizeClass))
-                return true
-            }
-        }
-        return freeSlow(pointer)
+        guard Slices.tag(index) == Slices.Tag.smallPage else { return false }
+        let page = Slices.page(index)
+        let block = UInt(bitPattern: pointer)
+        guard let blockIndex = page.blockIndex(atOffset: block & UInt(Slices.size - 1)),
+              blockIndex < UInt(page.pointee.carved)
+        else { return false }
+        // A small page always has an owner, so `heap` is not 0 when it matches;
+        // the full-list bit in the page's word makes it differ (see `Page.heap`).
+        let heap = UInt(bitPattern: vmm_current_heap())
+        let mark = FreeBlock.mark(block)
+        guard page.pointee.heap == heap, !FreeBlock.looksFree(block, mark: mark) else { return false }
+        // Last in, first out: the page becomes its class's current page
+        // and the block the next one of its size handed out.
+        FreeBlock.push(block, before: page.pointee.free, mark: mark)
+        page.pointee.free = block
+        // A page left empty stays for reuse until the heartbeat finds it idle.
+        page.pointee.used &-= 1
+        ThreadHeap(heap).makeCurrent(page, Int(page.pointee.sizeClass))
+        return true
     }
 
     @inline(never)
-    private static func freeSlow(_ pointer: UnsafeMutableRawPointer) -> Bool {
+    static func freeSlow(_ pointer: UnsafeMutableRawPointer) -> Bool {
         switch locate(pointer) {
         case nil:
             return false
         case .small(let page, let block):
             if isFree(page, block) { return false }
             let heap = UInt(bitPattern: vmm_current_heap())
-            if page.pointee.heap == heap {
+            if page.owner == heap {
                 ThreadHeap(heap).freeLocalSlow(page, block)
             } else {
                 freeRemote(page, block)
@@ -218,7 +223,7 @@ enum Heap {
             old = seen
         }
         if old & Page.RemoteState.mask == Page.RemoteState.wantsNotice {
-            ThreadHeap.notice(page, heap: page.pointee.heap)
+            ThreadHeap.notice(page, heap: page.owner)
         }
     }
 

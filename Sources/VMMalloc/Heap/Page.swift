@@ -18,7 +18,9 @@ struct Page {
     var free: UInt = 0
     /// ⌊2⁶⁴ / blockSize⌋ + 1: divides an offset by the block size with a multiplication.
     var reciprocal: UInt = 0
-    /// The owning heap (its address), or 0.
+    /// The owning heap (its address), or 0; bit 0 set (`inFull`) while the
+    /// page is on its heap's full list, so that the owner's fast free, which
+    /// compares this word with its heap, leaves such a page to the slow path.
     var heap: UInt = 0
     /// Blocks handed out and not yet seen freed.
     var used: UInt32 = 0
@@ -51,10 +53,8 @@ struct Page {
     var requested: UInt = 0
     private var padding1: (UInt, UInt, UInt) = (0, 0, 0)
 
-    enum Flag {
-        /// The page is on its heap's full list, not on an allocation queue.
-        static let inFull: UInt8 = 1
-    }
+    /// Bit 0 of `heap`: the page is on its heap's full list, not on an allocation queue.
+    static let inFull: UInt = 1
 
     enum RemoteState {
         static let mask: UInt = 3
@@ -68,6 +68,12 @@ struct Page {
 }
 
 extension UnsafeMutablePointer where Pointee == Page {
+    /// The owning heap's address (`heap` without the full-list bit).
+    var owner: UInt { pointee.heap & ~Page.inFull }
+
+    /// Whether the page is on its heap's full list.
+    var isInFull: Bool { pointee.heap & Page.inFull != 0 }
+
     /// The word `remoteFree`, for atomic access (the first of the second cache line).
     @inline(__always)
     var remoteFree: UnsafeMutablePointer<Atomic<UInt>> {
@@ -104,14 +110,23 @@ enum FreeBlock {
     /// Links `block` in front of `next` and marks it free.
     @inline(__always)
     static func push(_ block: UInt, before next: UInt) {
+        push(block, before: next, mark: mark(block))
+    }
+
+    /// `push` with the block's mark (`mark(block)`) already at hand.
+    @inline(__always)
+    static func push(_ block: UInt, before next: UInt, mark: UInt) {
         let words = UnsafeMutablePointer<UInt>(bitPattern: block).unsafelyUnwrapped
         words[0] = next
-        words[1] = block ^ secret
+        words[1] = mark
     }
 
     @inline(__always)
-    static func looksFree(_ block: UInt) -> Bool {
-        UnsafePointer<UInt>(bitPattern: block).unsafelyUnwrapped[1] == block ^ secret
+    static func looksFree(_ block: UInt) -> Bool { looksFree(block, mark: mark(block)) }
+
+    @inline(__always)
+    static func looksFree(_ block: UInt, mark: UInt) -> Bool {
+        UnsafePointer<UInt>(bitPattern: block).unsafelyUnwrapped[1] == mark
     }
 
     /// Clears the free mark of a block being handed out.

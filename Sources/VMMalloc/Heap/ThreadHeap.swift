@@ -211,7 +211,7 @@ struct ThreadHeap {
             expected: 0, desired: Page.RemoteState.wantsNotice, ordering: .acquiringAndReleasing).exchanged
         else { return false }
         removeFromQueue(page, index)
-        page.pointee.flags |= Page.Flag.inFull
+        page.pointee.heap |= Page.inFull
         let head = full.pointee
         page.pointee.next = head
         page.pointee.previous = 0
@@ -225,7 +225,7 @@ struct ThreadHeap {
         let previous = page.pointee.previous
         if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { full.pointee = next }
         if next != 0 { Slices.page(Int(next)).pointee.previous = previous }
-        page.pointee.flags &= ~Page.Flag.inFull
+        page.pointee.heap &= ~Page.inFull
     }
 
     private func removeFromQueue(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
@@ -302,7 +302,7 @@ struct ThreadHeap {
         FreeBlock.push(block, before: page.pointee.free)
         page.pointee.free = block
         page.pointee.used &-= 1
-        if page.pointee.flags & Page.Flag.inFull != 0 {
+        if page.isInFull {
             // Back to the queue, unless a remote free already told us (the notice will do it).
             let remote = page.remoteFree
             var old = remote.pointee.load(ordering: .relaxed)
@@ -317,6 +317,8 @@ struct ThreadHeap {
                 old = seen
             }
         }
+        // As on the fast path, the block is the next one handed out (when its page is on the queue).
+        if !page.isInFull { makeCurrent(page, Int(page.pointee.sizeClass)) }
         // A page left empty waits, as on the fast path, for the heartbeat (`collect`).
     }
 
@@ -324,7 +326,7 @@ struct ThreadHeap {
     private func release(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
         // A page a remote free has announced stays until the notice is read.
         if page.remoteFree.pointee.load(ordering: .acquiring) & Page.RemoteState.mask == Page.RemoteState.noticed { return }
-        if page.pointee.flags & Page.Flag.inFull != 0 { removeFromFull(page) } else { removeFromQueue(page, index) }
+        if page.isInFull { removeFromFull(page) } else { removeFromQueue(page, index) }
         page.remoteFree.pointee.store(0, ordering: .relaxed)
         page.pointee.heap = 0
         let slices = Int(page.pointee.slices)
@@ -347,7 +349,7 @@ struct ThreadHeap {
             let page = UnsafeMutablePointer<Page>(bitPattern: address).unsafelyUnwrapped
             address = page.pointee.nextNotified
             page.remoteFree.pointee.bitwiseAnd(~Page.RemoteState.mask, ordering: .acquiringAndReleasing)
-            if page.pointee.flags & Page.Flag.inFull != 0 {
+            if page.isInFull {
                 removeFromFull(page)
                 pushBack(page, Slices.index(of: page))
             }
