@@ -52,6 +52,7 @@ func vmmFinalize() {
 }
 
 @_cdecl("vmm_malloc")
+@inline(__always)  // the body in the C entry point itself, not behind a jump
 func vmmMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
     allocate(size, alignment: 16, zeroed: false)
 }
@@ -80,6 +81,7 @@ private func reportBadPointer(_ call: StaticString, _ pointer: UnsafeMutableRawP
 }
 
 @_cdecl("vmm_free")
+@inline(__always)  // the body in the C entry point itself, not behind a jump
 func vmmFree(_ pointer: UnsafeMutableRawPointer?) {
     guard let pointer else { return }
     // The debug variant takes the slow path every time, where each call is checked and traced.

@@ -35,7 +35,7 @@ enum Heap {
     @inline(__always)
     static func allocateFast(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         guard let sizeClass = SizeClass.forRequest(size, alignment: alignment) else { return nil }
-        guard let current = vmm_current_heap() else { return nil }
+        guard let current = ThreadHeap.current else { return nil }
         let heap = ThreadHeap(current)
         let page = heap.currentPage(sizeClass)
         guard page.pointee.free != 0, heap.spend() else { return nil }
@@ -79,7 +79,7 @@ enum Heap {
     /// Before an allocation fails for lack of space: gives back the empty
     /// pages of the calling thread's heap and of every heap without a thread.
     static func reclaim() {
-        if let current = vmm_current_heap(), UInt(bitPattern: current) != HeapRegistry.exitedHeap {
+        if let current = ThreadHeap.current, UInt(bitPattern: current) != HeapRegistry.exitedHeap {
             ThreadHeap(current).collect(.everything)
         }
         HeapRegistry.tendAllAbandoned()
@@ -171,7 +171,7 @@ enum Heap {
         else { return false }
         // A small page always has an owner, so `heap` is not 0 when it matches;
         // the full-list bit in the page's word makes it differ (see `Page.heap`).
-        let heap = UInt(bitPattern: vmm_current_heap())
+        let heap = UInt(bitPattern: ThreadHeap.current)
         let mark = FreeBlock.mark(block)
         guard page.pointee.heap == heap, !FreeBlock.looksFree(block, mark: mark) else { return false }
         // Last in, first out: the page becomes its class's current page
@@ -191,7 +191,7 @@ enum Heap {
             return false
         case .small(let page, let block):
             if isFree(page, block) { return false }
-            let heap = UInt(bitPattern: vmm_current_heap())
+            let heap = UInt(bitPattern: ThreadHeap.current)
             if page.owner == heap {
                 ThreadHeap(heap).freeLocalSlow(page, block)
             } else {

@@ -69,7 +69,7 @@ enum HeapRegistry {
     /// past its destructor, or when the pool has no room for a new heap.
     @inline(never)
     static func heapOfThisThread() -> ThreadHeap? {
-        if let current = vmm_current_heap() {
+        if let current = ThreadHeap.current {
             let address = UInt(bitPattern: current)
             return address == exitedHeap ? nil : ThreadHeap(address)
         }
@@ -83,7 +83,7 @@ enum HeapRegistry {
         if held { lock.unlock() }
         guard let heap else { return nil }
         let pointer = UnsafeMutableRawPointer(bitPattern: heap.address).unsafelyUnwrapped
-        vmm_set_current_heap(pointer)
+        ThreadHeap.current = pointer
         // May allocate (in glibc, for keys past the first 32): the slot is already set.
         _ = pthread_setspecific(key, pointer)
         return heap
@@ -91,7 +91,7 @@ enum HeapRegistry {
 
     /// The destructor: the heap gives back what it can and waits for another thread.
     private static func threadExited(_ heap: ThreadHeap) {
-        vmm_set_current_heap(UnsafeMutableRawPointer(bitPattern: exitedHeap))
+        ThreadHeap.current = UnsafeMutableRawPointer(bitPattern: exitedHeap)
         // The current pages stay for the next thread; tending gives them back if none comes.
         heap.collect(.allButCurrent)
         let held = lock.lock()
@@ -192,7 +192,7 @@ enum HeapRegistry {
         Extents.lock.reset()
         lock.reset()
         orphanLock.reset()
-        let mine = UInt(bitPattern: vmm_current_heap())
+        let mine = UInt(bitPattern: ThreadHeap.current)
         var address = word(allHeapsOffset).pointee
         while address != 0 {
             let heap = ThreadHeap(address)

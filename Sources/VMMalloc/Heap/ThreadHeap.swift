@@ -17,6 +17,13 @@ struct ThreadHeap {
     let address: UInt
 
     init(_ address: UInt) { self.address = address }
+
+    /// The calling thread's heap: its thread-local slot (in the shim), or nil before its first allocation.
+    @inline(__always)
+    static var current: UnsafeMutableRawPointer? {
+        get { vmm_tls_heap }
+        set { vmm_tls_heap = newValue }
+    }
     init(_ pointer: UnsafeMutableRawPointer) { address = UInt(bitPattern: pointer) }
 
     // Layout.
@@ -99,8 +106,6 @@ struct ThreadHeap {
                   UnsafeRawPointer(bitPattern: block))
         let next = FreeBlock.next(block)
         page.pointee.free = next
-        // The next block of the list is likely cold: start loading it now, for the next malloc.
-        vmm_prefetch(UnsafeRawPointer(bitPattern: next))
         page.pointee.used &+= 1
         FreeBlock.unmark(block)
         return block

@@ -24,15 +24,13 @@ void *vmm_valloc(size_t size);
 void *vmm_pvalloc(size_t size);
 size_t vmm_malloc_usable_size(void *ptr);
 
-// The calling thread's heap (initial-exec TLS: one load, no call). Hidden:
-// the dynamic symbol table keeps it as a local symbol only, for the TLS
+// The calling thread's heap (initial-exec TLS: one load, no call), read and
+// written by Swift directly (`ThreadHeap.current`), so that the exported entry
+// points, which cannot inline C functions, take no call for it. Hidden: the
+// dynamic symbol table keeps it as a local symbol only, for the TLS
 // relocation; no other object can bind to it.
-extern __attribute__((visibility("hidden"))) __thread void *vmm_tls_heap __attribute__((tls_model("initial-exec")));
-static inline void *vmm_current_heap(void) { return vmm_tls_heap; }
-static inline void vmm_set_current_heap(void *heap) { vmm_tls_heap = heap; }
-
-// Starts loading the cache line at `address` (no fault if it is not mapped).
-static inline void vmm_prefetch(const void *address) { __builtin_prefetch(address, 1, 3); }
+extern __attribute__((visibility("hidden"), swift_attr("nonisolated(unsafe)"))) __thread void *vmm_tls_heap
+    __attribute__((tls_model("initial-exec")));
 
 // Coarse monotonic clock in milliseconds (a vDSO read, for slow-path timing).
 static inline uint32_t vmm_coarse_milliseconds(void) {
