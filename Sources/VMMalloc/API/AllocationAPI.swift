@@ -58,6 +58,7 @@ func vmmMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
 }
 
 @_cdecl("vmm_calloc")
+@inline(__always)  // the body in the C entry point itself, not behind a jump
 func vmmCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     let (bytes, overflow) = UInt(bitPattern: count).multipliedReportingOverflow(by: UInt(bitPattern: size))
     guard !overflow, bytes <= UInt(Int.max) else { return outOfMemory() }

@@ -39,13 +39,15 @@ enum SizeClass {
     /// The smallest class of at least `size` bytes whose blocks are all
     /// aligned to `alignment` (a power of two, at most a slice): its block size
     /// is a multiple of the alignment, and pages start on slice boundaries.
+    /// That is the class of the request rounded up to the alignment: a class
+    /// size is a multiple of its doubling's step (16 up to 256 bytes, then an
+    /// eighth of the power of two below), so either the rounded size is a
+    /// class size itself, or the step exceeds the alignment and every class
+    /// of that doubling is a multiple of it.
     static func aligned(_ size: Int, _ alignment: Int) -> Int? {
-        var index = of(size < alignment ? alignment : size)
-        while index < count {
-            if Self.size(index) & (alignment - 1) == 0 { return index }
-            index += 1
-        }
-        return nil
+        let target = size < alignment ? alignment : size
+        let rounded = (target &+ alignment &- 1) & ~(alignment &- 1)
+        return rounded <= largestSize ? of(rounded) : nil
     }
 
     /// Slices of a page of class `index`: one for blocks up to an eighth of a
