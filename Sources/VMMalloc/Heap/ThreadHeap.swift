@@ -27,7 +27,8 @@ struct ThreadHeap {
     init(_ pointer: UnsafeMutableRawPointer) { address = UInt(bitPattern: pointer) }
 
     // Layout.
-    private static let notifiedOffset = 0
+    // The first line is the owner's; `notified`, which other threads write, has the second to itself.
+    private static let budgetOffset = 0
     private static let fullOffset = 8
     private static let stateOffset = 12
     private static let nextInRegistryOffset = 16
@@ -37,7 +38,7 @@ struct ThreadHeap {
     private static let cachedCountOffset = 44
     private static let cacheOffset = 48
     static let cacheCapacity = 4
-    private static let budgetOffset = 64
+    private static let notifiedOffset = 64
     /// Fast-path allocations between two passes through the slow path (see `spend`).
     private static let budgetPerBeat: UInt32 = 256
     private static let pagesOffset = 128
