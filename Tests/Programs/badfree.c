@@ -30,6 +30,24 @@ int main(void)
     fake[1] = 64 | 1 | 2;
     free(big + 4096 + 16);
 
+    /* Blocks of 5000 bytes share pages of several slices: a double free and an
+       interior pointer in a later slice of such a page are refused too. */
+    char *m[8];
+    for (int i = 0; i < 8; i++) {
+        m[i] = malloc(5000);
+        CHECK(m[i] != NULL);
+        memset(m[i], 0x50 + i, 5000);
+    }
+    free(m[5]);
+    free(m[5]);                    /* double free, 25 KiB into its page */
+    free(m[6] + 16);               /* interior pointer there */
+    for (int i = 0; i < 8; i++)
+        if (i != 5)
+            for (int j = 0; j < 5000; j++) CHECKF(m[i][j] == 0x50 + i, "m[%d][%d] changed", i, j);
+    m[5] = malloc(5000);
+    CHECK(m[5] != NULL);
+    for (int i = 0; i < 8; i++) free(m[i]);
+
     for (int i = 0; i < 100; i++) CHECKF(a[i] == 1, "a[%d] changed", i);
     for (int i = 0; i < 300; i++) CHECKF(c[i] == 3, "c[%d] changed", i);
     for (int i = 0; i < (1 << 20); i++)

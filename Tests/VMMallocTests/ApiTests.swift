@@ -58,7 +58,7 @@ struct BadPointerTests {
                   let open = line.firstIndex(of: "(") else { return nil }
             return String(line[line.index(line.startIndex, offsetBy: "libvmmalloc: ".count)..<open])
         }
-        #expect(calls == ["free", "free", "free", "realloc", "malloc_usable_size", "free"],
+        #expect(calls == ["free", "free", "free", "realloc", "malloc_usable_size", "free", "free", "free"],
                 "expected one line per bad call, got:\n\(r.result.stderr)")
         #expect(lines.count == calls.count, "unexpected stderr:\n\(r.result.stderr)")
     }

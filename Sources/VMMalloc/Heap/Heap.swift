@@ -114,12 +114,8 @@ enum Heap {
         if tag == Slices.Tag.largeBlock {
             return pointer == Slices.address(index) ? .large(index) : nil
         }
-        var start = index
-        if tag & Slices.Tag.pageInterior != 0 {
-            start = index - Int(tag & ~Slices.Tag.pageInterior)
-        } else if tag != Slices.Tag.smallPage {
-            return nil
-        }
+        guard tag & Slices.Tag.smallPage != 0 else { return nil }
+        let start = index - Int(tag & ~Slices.Tag.smallPage)
         let page = Slices.page(start)
         let block = UInt(bitPattern: pointer)
         let offset = block - UInt(bitPattern: Slices.address(start))
@@ -163,10 +159,19 @@ enum Heap {
     @inline(__always)
     static func freeFast(_ pointer: UnsafeMutableRawPointer) -> Bool {
         let index = Slices.index(of: pointer)
-        guard Slices.tag(index) == Slices.Tag.smallPage else { return false }
-        let page = Slices.page(index)
+        let tag = Slices.tag(index)
         let block = UInt(bitPattern: pointer)
-        guard let blockIndex = page.blockIndex(atOffset: block & UInt(Slices.size - 1)),
+        var start = index
+        var offset = block & UInt(Slices.size - 1)
+        if tag != Slices.Tag.smallPage {
+            // Another slice of a page (its tag says how many slices back the page starts), or no page at all.
+            guard tag & Slices.Tag.smallPage != 0 else { return false }
+            let k = Int(tag & ~Slices.Tag.smallPage)
+            start = index &- k
+            offset = offset &+ UInt(bitPattern: k) &<< UInt(Slices.shift)
+        }
+        let page = Slices.page(start)
+        guard let blockIndex = page.blockIndex(atOffset: offset),
               blockIndex < UInt(page.pointee.carved)
         else { return false }
         // A small page always has an owner, so `heap` is not 0 when it matches;

@@ -16,12 +16,12 @@ enum Slices {
         /// Nothing a pointer may be freed at starts here: metadata, the inside
         /// of a free span or of a large block.
         static let none: UInt8 = 0
-        static let smallPage: UInt8 = 1
         static let largeBlock: UInt8 = 2
         static let freeSpanStart: UInt8 = 3
         static let freeSpanEnd: UInt8 = 4
-        /// 0x80 | k: the k-th slice of a small page (k ≥ 1).
-        static let pageInterior: UInt8 = 0x80
+        /// The first slice of a small page; `smallPage | k` is its k-th slice,
+        /// so the bit says "a small page" and the rest how far back it starts.
+        static let smallPage: UInt8 = 0x80
     }
 
     // Plain integers, so that globals need no lazy initialisation.
@@ -58,7 +58,7 @@ enum Slices {
 
     @inline(__always)
     static func address(_ index: Int) -> UnsafeMutableRawPointer {
-        UnsafeMutableRawPointer(bitPattern: Pool.start &+ UInt(index) &<< UInt(shift)).unsafelyUnwrapped
+        UnsafeMutableRawPointer(bitPattern: Pool.start &+ UInt(bitPattern: index) &<< UInt(shift)).unsafelyUnwrapped
     }
 
     @inline(__always)

@@ -291,7 +291,7 @@ struct ThreadHeap {
         page.pointee.sizeClass = UInt8(c)
         page.pointee.slices = UInt32(slices)
         if slices > 1 {
-            for k in 1..<slices { Slices.setTag(start + k, Slices.Tag.pageInterior | UInt8(k)) }
+            for k in 1..<slices { Slices.setTag(start + k, Slices.Tag.smallPage | UInt8(k)) }
         }
         Slices.setTag(start, Slices.Tag.smallPage)
         pushFront(page, start)
@@ -302,7 +302,7 @@ struct ThreadHeap {
     // MARK: - Free
 
     /// A free by the owner that the fast path leaves to the slow one (a page on
-    /// the full list, an inner slice of a page, a block that looks free).
+    /// the full list, a block that looks free).
     func freeLocalSlow(_ page: UnsafeMutablePointer<Page>, _ block: UInt) {
         vmmAssert(Self.isBlock(block, of: page), "size class and page metadata disagree", UnsafeRawPointer(bitPattern: block))
         FreeBlock.push(block, before: page.pointee.free)
