@@ -114,11 +114,9 @@ enum Heap {
         if tag == Slices.Tag.largeBlock {
             return pointer == Slices.address(index) ? .large(index) : nil
         }
-        guard tag & Slices.Tag.smallPage != 0 else { return nil }
-        let start = index - Int(tag & ~Slices.Tag.smallPage)
-        let page = Slices.page(start)
         let block = UInt(bitPattern: pointer)
-        let offset = block - UInt(bitPattern: Slices.address(start))
+        guard let (start, offset) = Slices.smallPage(at: index, block) else { return nil }
+        let page = Slices.page(start)
         guard let blockIndex = page.blockIndex(atOffset: offset), blockIndex < UInt(page.pointee.carved) else { return nil }
         return .small(page, block)
     }
@@ -158,18 +156,8 @@ enum Heap {
     /// on the full list. False when the slow path (`freeSlow`) must decide.
     @inline(__always)
     static func freeFast(_ pointer: UnsafeMutableRawPointer) -> Bool {
-        let index = Slices.index(of: pointer)
-        let tag = Slices.tag(index)
         let block = UInt(bitPattern: pointer)
-        var start = index
-        var offset = block & UInt(Slices.size - 1)
-        if tag != Slices.Tag.smallPage {
-            // Another slice of a page (its tag says how many slices back the page starts), or no page at all.
-            guard tag & Slices.Tag.smallPage != 0 else { return false }
-            let k = Int(tag & ~Slices.Tag.smallPage)
-            start = index &- k
-            offset = offset &+ UInt(bitPattern: k) &<< UInt(Slices.shift)
-        }
+        guard let (start, offset) = Slices.smallPage(at: Slices.index(of: pointer), block) else { return false }
         let page = Slices.page(start)
         guard let blockIndex = page.blockIndex(atOffset: offset),
               blockIndex < UInt(page.pointee.carved)

@@ -66,6 +66,24 @@ enum Slices {
         UnsafePointer<UInt8>(bitPattern: tagsAddress).unsafelyUnwrapped[index]
     }
 
+    /// The small page whose slice `index` holds `address`: its first slice,
+    /// and the address's offset from the page's start. Nil when slice `index`
+    /// belongs to no small page.
+    @inline(__always)
+    static func smallPage(at index: Int, _ address: UInt) -> (start: Int, offset: UInt)? {
+        let tag = tag(index)
+        var start = index
+        var offset = address & UInt(size - 1)
+        if tag != Tag.smallPage {
+            // Another slice of a page (its tag says how many slices back the page starts), or no page at all.
+            guard tag & Tag.smallPage != 0 else { return nil }
+            let k = Int(tag & ~Tag.smallPage)
+            start = index &- k
+            offset = offset &+ UInt(bitPattern: k) &<< UInt(shift)
+        }
+        return (start, offset)
+    }
+
     @inline(__always)
     static func setTag(_ index: Int, _ tag: UInt8) {
         UnsafeMutablePointer<UInt8>(bitPattern: tagsAddress).unsafelyUnwrapped[index] = tag

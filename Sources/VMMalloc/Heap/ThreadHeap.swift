@@ -135,6 +135,7 @@ struct ThreadHeap {
             index = next
         }
         guard let page = newPage(c) else { return nil }
+        makeCurrent(page, c)
         return Self.pop(page)
     }
 
@@ -238,16 +239,10 @@ struct ThreadHeap {
         let c = Int(page.pointee.sizeClass)
         let next = page.pointee.next
         let previous = page.pointee.previous
-        if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { setFirst(c, next) }
+        if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { first[c] = next }
         if next != 0 { Slices.page(Int(next)).pointee.previous = previous } else { last[c] = previous }
-        if pages[c] == UInt(bitPattern: page) {
-            pages[c] = first[c] == 0 ? HeapRegistry.sentinelPage : UInt(bitPattern: Slices.page(Int(first[c])))
-        }
-    }
-
-    private func setFirst(_ c: Int, _ index: UInt32) {
-        first[c] = index
-        pages[c] = index == 0 ? HeapRegistry.sentinelPage : UInt(bitPattern: Slices.page(Int(index)))
+        // The current page must be on the queue: without it, the next malloc's slow path picks one.
+        if pages[c] == UInt(bitPattern: page) { pages[c] = HeapRegistry.sentinelPage }
     }
 
     private func pushFront(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
@@ -256,7 +251,7 @@ struct ThreadHeap {
         page.pointee.next = head
         page.pointee.previous = 0
         if head != 0 { Slices.page(Int(head)).pointee.previous = UInt32(index) } else { last[c] = UInt32(index) }
-        setFirst(c, UInt32(index))
+        first[c] = UInt32(index)
     }
 
     private func pushBack(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
@@ -264,7 +259,7 @@ struct ThreadHeap {
         let tail = last[c]
         page.pointee.previous = tail
         page.pointee.next = 0
-        if tail != 0 { Slices.page(Int(tail)).pointee.next = UInt32(index) } else { setFirst(c, UInt32(index)) }
+        if tail != 0 { Slices.page(Int(tail)).pointee.next = UInt32(index) } else { first[c] = UInt32(index) }
         last[c] = UInt32(index)
     }
 
