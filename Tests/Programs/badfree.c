@@ -6,6 +6,22 @@
  */
 #include "poolcheck.h"
 #include <malloc.h>
+#include <pthread.h>
+#include <semaphore.h>
+
+/* A block freed on another thread, which keeps it to hand out again: freed
+   again here, it is refused too, and it is handed out only once. */
+static char *kept;
+static sem_t freed, checked;
+
+static void *free_and_reuse(void *unused)
+{
+    (void)unused;
+    free(kept);
+    sem_post(&freed);
+    sem_wait(&checked);
+    return malloc(72);
+}
 
 int main(void)
 {
@@ -52,6 +68,26 @@ int main(void)
     for (int i = 0; i < 300; i++) CHECKF(c[i] == 3, "c[%d] changed", i);
     for (int i = 0; i < (1 << 20); i++)
         if (i < 4096 || i >= 4096 + 16) CHECKF(big[i] == 0x41, "big[%d] changed", i);
+
+    kept = malloc(72);
+    CHECK(kept != NULL);
+    CHECK(sem_init(&freed, 0, 0) == 0 && sem_init(&checked, 0, 0) == 0);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, free_and_reuse, NULL) == 0);
+    sem_wait(&freed);
+    free(kept);                    /* double free, from another thread */
+    printf("usable_kept=%zu\n", malloc_usable_size(kept));
+    char *mine = malloc(72);
+    CHECK(mine != NULL);
+    memset(mine, 0x77, 72);
+    sem_post(&checked);
+    void *theirs;
+    CHECK(pthread_join(t, &theirs) == 0);
+    CHECKF(theirs != mine, "one block handed out twice: %p", theirs);
+    memset(theirs, 0x66, 72);
+    for (int i = 0; i < 72; i++) CHECKF(mine[i] == 0x77, "mine[%d] changed", i);
+    free(theirs);
+    free(mine);
 
     /* The heap still works: allocate, check, free many blocks. */
     for (int round = 0; round < 3; round++) {

@@ -11,6 +11,8 @@
  *   lifo      a block just freed is the next one of its size handed out (it
  *             is still in the cache), whichever page it is in; blocks freed
  *             into one page come back last in, first out
+ *   reuse     the same across threads: a block another thread allocated is,
+ *             once freed here, the next one of its size handed out here
  *
  * Usage: heapstress <case>
  */
@@ -295,6 +297,46 @@ static void case_lifo(void)
     for (int i = 0; i < N; i++) free(blocks[i]);
 }
 
+/* ---- reuse: a block from another thread comes back first to the thread that freed it ---- */
+enum { REUSE_N = 3000 };
+static char *reuse_blocks[REUSE_N];
+
+static void *reuse_allocate(void *unused)
+{
+    (void)unused;
+    for (int i = 0; i < REUSE_N; i++) {
+        reuse_blocks[i] = malloc(200);
+        CHECK(reuse_blocks[i] != NULL);
+        fill_pattern(reuse_blocks[i], 200, (unsigned)i);
+    }
+    return NULL;
+}
+
+static void case_reuse(void)
+{
+    /* This thread has its own heap first, so the other thread's pages are not its own. */
+    void *mine = malloc(16);
+    CHECK(mine != NULL);
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, reuse_allocate, NULL) == 0);
+    CHECK(pthread_join(t, NULL) == 0);
+    /* The allocating thread has exited, its heap waits for another thread. Each of its blocks, freed
+       here, is the next block of its size handed out here. */
+    for (int i = 0; i < REUSE_N; i++) {
+        CHECKF(check_pattern(reuse_blocks[i], 200, (unsigned)i), "block %d arrived corrupted", i);
+        char *old = reuse_blocks[i];
+        free(old);
+        reuse_blocks[i] = malloc(196);
+        CHECKF(reuse_blocks[i] == old, "block %d: freed %p, got %p", i, (void *)old, (void *)reuse_blocks[i]);
+        fill_pattern(reuse_blocks[i], 196, (unsigned)i + 7);
+    }
+    for (int i = 0; i < REUSE_N; i++) {
+        CHECKF(check_pattern(reuse_blocks[i], 196, (unsigned)i + 7), "block %d corrupted", i);
+        free(reuse_blocks[i]);
+    }
+    free(mine);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) FAIL("usage: heapstress <case>");
@@ -303,6 +345,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "forkload")) case_forkload();
     else if (!strcmp(argv[1], "giveback")) case_giveback();
     else if (!strcmp(argv[1], "lifo")) case_lifo();
+    else if (!strcmp(argv[1], "reuse")) case_reuse();
     else FAIL("unknown case %s", argv[1]);
     printf("OK %s\n", argv[1]);
     return 0;

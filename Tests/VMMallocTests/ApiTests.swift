@@ -43,7 +43,7 @@ struct ApiTests {
 
 @Suite("Bad pointers")
 struct BadPointerTests {
-    @Test("double free, interior and forged pointers: each refused with one line, nothing corrupted, the heap goes on")
+    @Test("double free (on the same thread and on another), interior and forged pointers: each refused with one line, nothing corrupted, the heap goes on")
     func refused() throws {
         let exe = try Programs.build("badfree.c")
         let r = try runInPool(exe, size: "64M")
@@ -58,7 +58,9 @@ struct BadPointerTests {
                   let open = line.firstIndex(of: "(") else { return nil }
             return String(line[line.index(line.startIndex, offsetBy: "libvmmalloc: ".count)..<open])
         }
-        #expect(calls == ["free", "free", "free", "realloc", "malloc_usable_size", "free", "free", "free"],
+        #expect(r.result.stdout.value(of: "usable_kept") == "0", "\(r.result)")
+        #expect(calls == ["free", "free", "free", "realloc", "malloc_usable_size", "free", "free", "free",
+                          "free", "malloc_usable_size"],
                 "expected one line per bad call, got:\n\(r.result.stderr)")
         #expect(lines.count == calls.count, "unexpected stderr:\n\(r.result.stderr)")
     }

@@ -37,6 +37,12 @@ struct HeapCoreTests {
         #expect(r.result.stdout.contains("OK lifo"), "\(r.result)")
     }
 
+    @Test("a block another thread allocated is, once freed, the next one of its size handed out to the freeing thread")
+    func freedForeignBlockComesBackFirst() throws {
+        let r = try heapstress("reuse", size: "64M", timeout: 60)
+        #expect(r.result.stdout.contains("OK reuse"), "\(r.result)")
+    }
+
     @Test("after everything is freed the pool file falls below 10% of its peak within a second of further allocation")
     func spaceGivenBack() throws {
         let r = try heapstress("giveback", size: "1G", timeout: 120)

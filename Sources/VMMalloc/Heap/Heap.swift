@@ -4,10 +4,11 @@ import VMMallocShim
 /// The heap inside the pool, behind a narrow interface: allocate, free,
 /// usable size, reallocate.
 ///
-/// - Small blocks (up to 8 KiB, see `SizeClass`) come from pages of one
-///   size class owned by the calling thread's heap (`ThreadHeap`): no lock,
-///   no atomic read-modify-write, no header in front of a block. A pointer
-///   finds its page through the slice tables (`Slices`) in O(1).
+/// - Small blocks (up to 8 KiB, see `SizeClass`) come from the calling
+///   thread's cache of blocks it freed, or from pages of one size class
+///   owned by its heap (`ThreadHeap`): no lock, no atomic read-modify-write,
+///   no header in front of a block. A pointer finds its page through the
+///   slice tables (`Slices`) in O(1).
 /// - Large blocks are spans of 16 KiB slices from the pool-wide `Extents`.
 /// - Every byte handed out has its file space reserved first; space that has
 ///   stayed free for a while goes back to the file system; calloc does not
@@ -22,7 +23,7 @@ enum Heap {
     /// offset `tables` on, then blocks up to slice `slices`.
     static func create(tables: Int, slices: Int) -> Bool {
         let base = Pool.base
-        FreeBlock.secret = Pool.start ^ 0x9e37_79b9_7f4a_7c15
+        FreeBlock.secret = (Pool.start ^ 0x9e37_79b9_7f4a_7c15) | 1
         guard Slices.create(tables: tables, slices: slices) else { return false }
         HeapRegistry.create(at: base + registryOffset)
         return Extents.create(at: base)
@@ -30,14 +31,19 @@ enum Heap {
 
     // MARK: - Allocation
 
-    /// The fast path: a small block from the calling thread's current page,
-    /// or nil when the slow path must run.
+    /// The fast path: a small block from the calling thread's cache or its
+    /// current page, or nil when the slow path must run.
     @inline(__always)
     static func allocateFast(_ size: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         guard let sizeClass = SizeClass.forRequest(size, alignment: alignment) else { return nil }
         guard let current = ThreadHeap.current else { return nil }
         let heap = ThreadHeap(current)
-        let page = heap.currentPage(sizeClass)
+        let cache = heap.classCache(sizeClass)
+        if cache.pointee.head != 0 {
+            guard heap.spend() else { return nil }
+            return UnsafeMutableRawPointer(bitPattern: ClassCache.pop(cache))
+        }
+        let page = UnsafeMutablePointer<Page>(bitPattern: cache.pointee.page).unsafelyUnwrapped
         guard page.pointee.free != 0, heap.spend() else { return nil }
         return UnsafeMutableRawPointer(bitPattern: ThreadHeap.pop(page))
     }
@@ -126,6 +132,8 @@ enum Heap {
     /// (Another thread may be changing the lists: every link is checked
     /// before it is followed, and the walk is bounded.)
     private static func isFree(_ page: UnsafeMutablePointer<Page>, _ block: UInt) -> Bool {
+        // A block in a thread's cache cannot be looked for there: its mark alone says it is free.
+        if FreeBlock.looksKept(block) { return true }
         guard FreeBlock.looksFree(block) else { return false }
         let start = UInt(bitPattern: Slices.address(Slices.index(of: page)))
         let end = start + UInt(page.pointee.slices) << UInt(Slices.shift)
@@ -152,28 +160,37 @@ enum Heap {
         freeFast(pointer) || freeSlow(pointer)
     }
 
-    /// The fast path of `free`: a block of a page the calling thread owns, not
-    /// on the full list. False when the slow path (`freeSlow`) must decide.
+    /// The fast path of `free`: a block carved from a small page (any
+    /// heap's), not marked free, into the calling thread's cache of its class
+    /// while the cache has room. Reads the slice's entry, the cache and the
+    /// block, not the page's descriptor. False when the slow path (`freeSlow`)
+    /// must decide.
     @inline(__always)
     static func freeFast(_ pointer: UnsafeMutableRawPointer) -> Bool {
         let block = UInt(bitPattern: pointer)
-        guard let (start, offset) = Slices.smallPage(at: Slices.index(of: pointer), block) else { return false }
-        let page = Slices.page(start)
-        guard let blockIndex = page.blockIndex(atOffset: offset),
-              blockIndex < UInt(page.pointee.carved)
-        else { return false }
-        // A small page always has an owner, so `heap` is not 0 when it matches;
-        // the full-list bit in the page's word makes it differ (see `Page.heap`).
-        let heap = UInt(bitPattern: ThreadHeap.current)
+        var index = Slices.index(of: pointer)
+        var entry = Slices.entry(index)
+        var offset = block & UInt(Slices.size - 1)
+        let tag = UInt8(truncatingIfNeeded: entry)
+        if tag != Slices.Tag.smallPage {
+            // Another slice of a small page (the page's entry is k slices back), or no small page at all.
+            guard tag & Slices.Tag.smallPage != 0 else { return false }
+            let k = Int(tag & ~Slices.Tag.smallPage)
+            index &-= k
+            offset &+= UInt(bitPattern: k) &<< UInt(Slices.shift)
+            entry = Slices.entry(index)
+        }
+        guard offset < SmallPageEntry.carvedBytes(entry), let current = ThreadHeap.current else { return false }
+        let cache = ThreadHeap(current).classCache(SmallPageEntry.sizeClass(entry))
+        // A block starts at the offset: the quotient by the block size (see `Page.reciprocal`) times it gives it back.
+        let quotient = offset.multipliedFullWidth(by: cache.pointee.reciprocal).high
         let mark = FreeBlock.mark(block)
-        guard page.pointee.heap == heap, !FreeBlock.looksFree(block, mark: mark) else { return false }
-        // Last in, first out: the page becomes its class's current page
-        // and the block the next one of its size handed out.
-        FreeBlock.push(block, before: page.pointee.free, mark: mark)
-        page.pointee.free = block
-        // A page left empty stays for reuse until the heartbeat finds it idle.
-        page.pointee.used &-= 1
-        ThreadHeap(heap).makeCurrent(page, Int(page.pointee.sizeClass))
+        guard quotient &* UInt(cache.pointee.blockSize) == offset,
+              !FreeBlock.isMarked(block, mark: mark),
+              cache.pointee.room != 0
+        else { return false }
+        // Last in, first out: the next block of its size handed out.
+        ClassCache.push(cache, block, mark: mark)
         return true
     }
 
@@ -184,11 +201,17 @@ enum Heap {
             return false
         case .small(let page, let block):
             if isFree(page, block) { return false }
-            let heap = UInt(bitPattern: ThreadHeap.current)
-            if page.owner == heap {
+            // A thread that frees before it ever allocated gets its heap here, so that its frees are cached too.
+            let heap = ThreadHeap.current == nil ? HeapRegistry.heapOfThisThread()?.address ?? 0
+                                                 : UInt(bitPattern: ThreadHeap.current)
+            if heap != 0 && ThreadHeap(heap).classCache(Int(page.pointee.sizeClass)).pointee.limit > 0 {
+                ThreadHeap(heap).keep(block, Int(page.pointee.sizeClass))
+            } else if page.owner == heap {
+                // The debug variant: each block goes home, where it is checked.
                 ThreadHeap(heap).freeLocalSlow(page, block)
             } else {
-                freeRemote(page, block)
+                FreeBlock.push(block, before: 0)
+                freeRemote(page, block, block)
             }
             return true
         case .large(let start):
@@ -202,15 +225,16 @@ enum Heap {
         }
     }
 
-    /// A free into another thread's page: pushed on the page's remote list;
-    /// the first one into a full page tells the owner.
-    private static func freeRemote(_ page: UnsafeMutablePointer<Page>, _ block: UInt) {
+    /// Frees blocks into another heap's page (a run of them linked from
+    /// `head` to `tail` and marked free): pushed on the page's remote list
+    /// at once; the first push into a full page tells the owner.
+    static func freeRemote(_ page: UnsafeMutablePointer<Page>, _ head: UInt, _ tail: UInt) {
         let remote = page.remoteFree
         var old = remote.pointee.load(ordering: .relaxed)
         while true {
-            FreeBlock.push(block, before: old & ~Page.RemoteState.mask)
+            FreeBlock.setNext(tail, old & ~Page.RemoteState.mask)
             let state = old & Page.RemoteState.mask
-            let desired = block | (state == Page.RemoteState.wantsNotice ? Page.RemoteState.noticed : state)
+            let desired = head | (state == Page.RemoteState.wantsNotice ? Page.RemoteState.noticed : state)
             let (exchanged, seen) = remote.pointee.compareExchange(expected: old, desired: desired, ordering: .releasing)
             if exchanged { break }
             old = seen

@@ -53,8 +53,9 @@ enum HeapRegistry {
         UnsafeMutablePointer<Page>(bitPattern: sentinelPage).unsafelyUnwrapped.initialize(to: Page())
         orphanHeap = storage + UInt(orphanOffset)
         exitedHeap = storage + UInt(exitedOffset)
-        ThreadHeap(orphanHeap).initialize()
-        ThreadHeap(exitedHeap).initialize()
+        // No thread frees into these heaps' caches: a free by a thread without a heap goes to the page.
+        ThreadHeap(orphanHeap).initialize(caching: false)
+        ThreadHeap(exitedHeap).initialize(caching: false)
         _ = pthread_key_create(&key) { value in
             if let value { HeapRegistry.threadExited(ThreadHeap(value)) }
         }

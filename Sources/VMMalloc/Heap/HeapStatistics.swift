@@ -59,6 +59,12 @@ extension Heap {
                     statistics.bytesInUse += inUse * Int(page.pointee.blockSize)
                 }
             }
+            // Blocks in a thread's caches are free, though their pages count them as handed out.
+            heap.forEachCached { c, cached in
+                blocks[c] -= cached
+                statistics.blocksInUse -= cached
+                statistics.bytesInUse -= cached * SizeClass.size(c)
+            }
         }
         statistics.threadCount = HeapRegistry.threadCount
 

@@ -92,6 +92,7 @@ extension UnsafeMutablePointer where Pointee == Page {
 /// that the block is free (its address mixed with a per-pool secret), which
 /// makes a double free cheap to suspect.
 enum FreeBlock {
+    /// Per pool, with bit 0 set (see `kept`).
     nonisolated(unsafe) static var secret: UInt = 0
 
     @inline(__always)
@@ -106,6 +107,24 @@ enum FreeBlock {
 
     @inline(__always)
     static func mark(_ block: UInt) -> UInt { block ^ secret }
+
+    /// The mark of a free block in a thread's class cache (`ClassCache`),
+    /// from its `mark`: bit 0 clear (the secret has it set), so that
+    /// `isMarked` tests for both marks with one comparison.
+    @inline(__always)
+    static func kept(_ mark: UInt) -> UInt { mark ^ 1 }
+
+    /// Whether the block carries either mark, `mark` (given) or its `kept` form.
+    @inline(__always)
+    static func isMarked(_ block: UInt, mark: UInt) -> Bool {
+        UnsafePointer<UInt>(bitPattern: block).unsafelyUnwrapped[1] | 1 == mark
+    }
+
+    /// Whether the block carries the mark of a cached block.
+    @inline(__always)
+    static func looksKept(_ block: UInt) -> Bool {
+        UnsafePointer<UInt>(bitPattern: block).unsafelyUnwrapped[1] == kept(mark(block))
+    }
 
     /// Links `block` in front of `next` and marks it free.
     @inline(__always)

@@ -28,6 +28,11 @@ enum SizeClass {
         return (1 &<< k) &+ ((j & 7) &+ 1) &<< (k &- 3)
     }
 
+    /// ⌊(2⁶⁴ - 1) / size⌋ + 1 for the block size of class `index`: an offset
+    /// of less than 2²⁰ bytes times it has, in its high word, the offset
+    /// divided by the block size (exact for a power of two too).
+    static func reciprocal(_ index: Int) -> UInt { UInt.max / UInt(size(index)) &+ 1 }
+
     /// The class serving a request of `size` bytes aligned to `alignment` (a
     /// power of two); nil when it is a large block.
     @inline(__always)

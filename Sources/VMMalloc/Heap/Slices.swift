@@ -1,8 +1,11 @@
 /// The pool as a row of 16 KiB slices, with two tables in pool metadata that
 /// say, for any address, what it belongs to in O(1):
 ///
-/// - a tag byte per slice (`Tag`): where small pages, large blocks and free
-///   spans start, and how far an inner slice of a small page is from its start;
+/// - an entry of 8 bytes per slice: its tag (`Tag`, the first byte), which
+///   says where small pages, large blocks and free spans start and how far an
+///   inner slice of a small page is from its start; and, for a small page,
+///   what the fast free checks a pointer against without reading the page's
+///   descriptor: its size class and how far its blocks are carved (`SmallPageEntry`);
 /// - a descriptor per slice (`Page`), used at the first slice of a page, of a
 ///   large block or of a free span (and at the last slice of a free span).
 ///
@@ -31,15 +34,18 @@ enum Slices {
     nonisolated(unsafe) private(set) static var first = 0
     nonisolated(unsafe) private(set) static var end = 0
 
+    /// Bytes of an entry of the first table.
+    static let entrySize = 8
+
     /// Bytes of both tables for a pool of `slices` slices.
-    static func tableBytes(slices: Int) -> Int { slices + slices * MemoryLayout<Page>.stride }
+    static func tableBytes(slices: Int) -> Int { slices * entrySize + slices * MemoryLayout<Page>.stride }
 
     /// Places the tables at pool offset `tables`; blocks start at the first slice after them.
     static func create(tables: Int, slices: Int) -> Bool {
         // Tags first: small, so the tags of the first slices share the pool
         // start's granule, and a new pool touches as few granules as it can.
         tagsAddress = Pool.start + UInt(tables)
-        pagesAddress = (tagsAddress + UInt(slices) + 127) & ~127
+        pagesAddress = (tagsAddress + UInt(slices * entrySize) + 127) & ~127
         let tablesEnd = Int(pagesAddress - Pool.start) + slices * MemoryLayout<Page>.stride
         first = (tablesEnd + size - 1) >> shift
         // Slice indices are kept in 32 bits: a pool beyond 64 TiB uses its first 64 TiB.
@@ -63,7 +69,18 @@ enum Slices {
 
     @inline(__always)
     static func tag(_ index: Int) -> UInt8 {
-        UnsafePointer<UInt8>(bitPattern: tagsAddress).unsafelyUnwrapped[index]
+        UnsafePointer<UInt8>(bitPattern: tagsAddress).unsafelyUnwrapped[index &* entrySize]
+    }
+
+    /// The whole entry of slice `index` (the tag is its low byte).
+    @inline(__always)
+    static func entry(_ index: Int) -> UInt64 {
+        UnsafePointer<UInt64>(bitPattern: tagsAddress).unsafelyUnwrapped[index]
+    }
+
+    @inline(__always)
+    static func setEntry(_ index: Int, _ entry: UInt64) {
+        UnsafeMutablePointer<UInt64>(bitPattern: tagsAddress).unsafelyUnwrapped[index] = entry
     }
 
     /// The small page whose slice `index` holds `address`: its first slice,
@@ -86,7 +103,7 @@ enum Slices {
 
     @inline(__always)
     static func setTag(_ index: Int, _ tag: UInt8) {
-        UnsafeMutablePointer<UInt8>(bitPattern: tagsAddress).unsafelyUnwrapped[index] = tag
+        UnsafeMutablePointer<UInt8>(bitPattern: tagsAddress).unsafelyUnwrapped[index &* entrySize] = tag
     }
 
     @inline(__always)
@@ -105,7 +122,7 @@ enum Slices {
         let pages = pagesAddress &- Pool.start
         let tags = tagsAddress &- Pool.start
         let pagesFrom = Int(pages + UInt(from) * stride), pagesTo = Int(pages + UInt(to) * stride)
-        let tagsFrom = Int(tags + UInt(from)), tagsTo = Int(tags + UInt(to))
+        let tagsFrom = Int(tags + UInt(from * entrySize)), tagsTo = Int(tags + UInt(to * entrySize))
         guard Pool.reservation.ensure(from: pagesFrom, to: pagesTo), Pool.reservation.ensure(from: tagsFrom, to: tagsTo)
         else { return false }
         // Metadata is data a copy of the pool must hold, whatever happens to its granule's reservation.
@@ -113,4 +130,22 @@ enum Slices {
         Pool.reservation.markWritten(from: tagsFrom, to: tagsTo)
         return true
     }
+}
+
+/// The entry of a slice of a small page, beyond its tag: the size class in
+/// the second byte and, in the entry of the page's first slice, the bytes
+/// from the page's start carved into blocks so far, in the high 32 bits.
+/// The owner writes it when it creates the page and when it carves; the
+/// fast free of any thread reads it.
+enum SmallPageEntry {
+    @inline(__always)
+    static func make(tag: UInt8, sizeClass: Int, carvedBytes: Int) -> UInt64 {
+        UInt64(tag) | UInt64(UInt8(sizeClass)) << 8 | UInt64(UInt32(carvedBytes)) << 32
+    }
+
+    @inline(__always)
+    static func sizeClass(_ entry: UInt64) -> Int { Int(truncatingIfNeeded: (entry &>> 8) & 0xff) }
+
+    @inline(__always)
+    static func carvedBytes(_ entry: UInt64) -> UInt { UInt(entry &>> 32) }
 }

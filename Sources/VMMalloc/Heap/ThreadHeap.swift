@@ -10,9 +10,16 @@ import VMMallocShim
 /// in `HeapRegistry` for the next thread.
 ///
 /// Per size class, a queue of pages with room and, among them, the current
-/// page (`currentPage`), which the fast path reads: the page the owner freed
-/// into last, or the one the slow path found room in. Pages with nothing left
-/// go to the full list until a free gives them room again.
+/// page (`currentPage`), which the fast path allocates from when the class's
+/// cache is empty: the page the slow path found room in. Pages with nothing
+/// left go to the full list until a free gives them room again.
+///
+/// Per size class too, a cache of free blocks (`ClassCache`): the blocks the
+/// thread freed, whatever heap's pages they come from, handed out again last
+/// in first out while they are still in the thread's cache; a free writes
+/// only the block and the cache, not the page's descriptor. Blocks go back to
+/// their pages in batches: half the cache when it is full, all of it at
+/// every heartbeat's collection and when the thread exits.
 struct ThreadHeap {
     let address: UInt
 
@@ -41,8 +48,8 @@ struct ThreadHeap {
     private static let notifiedOffset = 64
     /// Fast-path allocations between two passes through the slow path (see `spend`).
     private static let budgetPerBeat: UInt32 = 256
-    private static let pagesOffset = 128
-    private static let firstOffset = pagesOffset + SizeClass.count * 8
+    private static let classesOffset = 128
+    private static let firstOffset = classesOffset + SizeClass.count * ClassCache.stride
     private static let lastOffset = firstOffset + SizeClass.count * 4
     static let size = (lastOffset + SizeClass.count * 4 + 63) & ~63
 
@@ -62,14 +69,29 @@ struct ThreadHeap {
     private var cachedCount: UnsafeMutablePointer<UInt32> { word(Self.cachedCountOffset, UInt32.self) }
     private var cache: UnsafeMutablePointer<UInt32> { word(Self.cacheOffset, UInt32.self) }
     private var budget: UnsafeMutablePointer<UInt32> { word(Self.budgetOffset, UInt32.self) }
-    private var pages: UnsafeMutablePointer<UInt> { word(Self.pagesOffset, UInt.self) }
+    /// The cache and current page of class `c`.
+    @inline(__always)
+    func classCache(_ c: Int) -> UnsafeMutablePointer<ClassCache> {
+        word(Self.classesOffset &+ c &* ClassCache.stride, ClassCache.self)
+    }
     private var first: UnsafeMutablePointer<UInt32> { word(Self.firstOffset, UInt32.self) }
     private var last: UnsafeMutablePointer<UInt32> { word(Self.lastOffset, UInt32.self) }
 
-    /// An empty heap: every class points at the sentinel page, which has no free block.
-    func initialize() {
+    /// An empty heap: every class points at the sentinel page, which has no
+    /// free block, and has an empty cache that holds `limit` blocks (none for
+    /// a heap no thread frees into: see `HeapRegistry`).
+    func initialize(caching: Bool = true) {
         memset(UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped, 0, Self.size)
-        for c in 0..<SizeClass.count { pages[c] = HeapRegistry.sentinelPage }
+        for c in 0..<SizeClass.count {
+            let cache = classCache(c)
+            cache.pointee.page = HeapRegistry.sentinelPage
+            guard c > 0 else { continue }
+            let size = SizeClass.size(c)
+            cache.pointee.blockSize = UInt32(size)
+            cache.pointee.reciprocal = SizeClass.reciprocal(c)
+            cache.pointee.limit = caching && !Variant.isDebug ? UInt16(ClassCache.limit(size)) : 0
+            cache.pointee.room = cache.pointee.limit
+        }
         budget.pointee = Self.budgetPerBeat
     }
 
@@ -80,13 +102,13 @@ struct ThreadHeap {
     /// block freed last is the next handed out while it is still in the cache.
     @inline(__always)
     func currentPage(_ c: Int) -> UnsafeMutablePointer<Page> {
-        UnsafeMutablePointer<Page>(bitPattern: pages[c]).unsafelyUnwrapped
+        UnsafeMutablePointer<Page>(bitPattern: classCache(c).pointee.page).unsafelyUnwrapped
     }
 
     /// Makes `page`, of class `c` and on its queue, the current page of its class.
     @inline(__always)
     func makeCurrent(_ page: UnsafeMutablePointer<Page>, _ c: Int) {
-        pages[c] = UInt(bitPattern: page)
+        classCache(c).pointee.page = UInt(bitPattern: page)
     }
 
     /// Counts a fast-path allocation; false once every `budgetPerBeat` of
@@ -119,7 +141,9 @@ struct ThreadHeap {
     func allocate(_ c: Int) -> UInt? {
         vmmAssert(Extents.headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: address))
         heartbeat()
-        // Here after the budget ran out, or with the current page empty (the sentinel is always empty).
+        // Here after the budget ran out, or with the cache and the current page empty (the sentinel is always empty).
+        let cache = classCache(c)
+        if cache.pointee.head != 0 { return ClassCache.pop(cache) }
         let current = currentPage(c)
         if current.pointee.free != 0 { return Self.pop(current) }
         var index = Int(first[c])
@@ -208,6 +232,9 @@ struct ThreadHeap {
         FreeBlock.push(block, before: page.pointee.free)
         page.pointee.free = start
         page.pointee.carved += count
+        let index = Slices.index(of: page)
+        Slices.setEntry(index, SmallPageEntry.make(tag: Slices.Tag.smallPage, sizeClass: Int(page.pointee.sizeClass),
+                                                   carvedBytes: Int(page.pointee.carved) * Int(size)))
     }
 
     /// Moves a page with nothing left from its queue to the full list, asking
@@ -242,7 +269,7 @@ struct ThreadHeap {
         if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { first[c] = next }
         if next != 0 { Slices.page(Int(next)).pointee.previous = previous } else { last[c] = previous }
         // The current page must be on the queue: without it, the next malloc's slow path picks one.
-        if pages[c] == UInt(bitPattern: page) { pages[c] = HeapRegistry.sentinelPage }
+        if classCache(c).pointee.page == UInt(bitPattern: page) { classCache(c).pointee.page = HeapRegistry.sentinelPage }
     }
 
     private func pushFront(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
@@ -280,16 +307,17 @@ struct ThreadHeap {
         page.initialize(to: Page())
         page.pointee.blockSize = UInt32(blockSize)
         page.pointee.capacity = UInt32((slices << Slices.shift) / blockSize)
-        // ⌊(2⁶⁴ - 1) / d⌋ + 1 is ⌊2⁶⁴ / d⌋ + 1, or exactly 2⁶⁴ / d for a power of two: exact for offsets < 2²⁰.
-        page.pointee.reciprocal = UInt.max / UInt(blockSize) &+ 1
+        page.pointee.reciprocal = SizeClass.reciprocal(c)
         page.pointee.heap = address
         page.pointee.sizeClass = UInt8(c)
         page.pointee.slices = UInt32(slices)
         if slices > 1 {
-            for k in 1..<slices { Slices.setTag(start + k, Slices.Tag.smallPage | UInt8(k)) }
+            for k in 1..<slices {
+                Slices.setEntry(start + k, SmallPageEntry.make(tag: Slices.Tag.smallPage | UInt8(k), sizeClass: c, carvedBytes: 0))
+            }
         }
-        Slices.setTag(start, Slices.Tag.smallPage)
         pushFront(page, start)
+        // Sets the first slice's entry (its tag last: nothing may be freed there before the rest is set).
         Self.carve(page)
         return page
     }
@@ -301,8 +329,20 @@ struct ThreadHeap {
     func freeLocalSlow(_ page: UnsafeMutablePointer<Page>, _ block: UInt) {
         vmmAssert(Self.isBlock(block, of: page), "size class and page metadata disagree", UnsafeRawPointer(bitPattern: block))
         FreeBlock.push(block, before: page.pointee.free)
-        page.pointee.free = block
-        page.pointee.used &-= 1
+        returnLocal(page, block, block, 1)
+        // As on the fast path, the block is the next one handed out (when its page is on the queue).
+        if !page.isInFull { makeCurrent(page, Int(page.pointee.sizeClass)) }
+        // A page left empty waits, as on the fast path, for the heartbeat (`collect`).
+    }
+
+    /// Puts `count` blocks, linked from `head` to `tail` and marked free, back
+    /// on the free list of `page`, one of this heap's pages; a page that was
+    /// full goes back to its queue.
+    private func returnLocal(_ page: UnsafeMutablePointer<Page>, _ head: UInt, _ tail: UInt, _ count: UInt32) {
+        FreeBlock.setNext(tail, page.pointee.free)
+        page.pointee.free = head
+        vmmAssert(page.pointee.used >= count, "more blocks freed than handed out", UnsafeRawPointer(bitPattern: head))
+        page.pointee.used &-= count
         if page.isInFull {
             // Back to the queue, unless a remote free already told us (the notice will do it).
             let remote = page.remoteFree
@@ -318,9 +358,72 @@ struct ThreadHeap {
                 old = seen
             }
         }
-        // As on the fast path, the block is the next one handed out (when its page is on the queue).
-        if !page.isInFull { makeCurrent(page, Int(page.pointee.sizeClass)) }
-        // A page left empty waits, as on the fast path, for the heartbeat (`collect`).
+    }
+
+    // MARK: - The class caches
+
+    /// Keeps `block`, of class `c`, freed by this heap's thread, in the
+    /// class's cache, after giving half of a full cache back to the pages.
+    func keep(_ block: UInt, _ c: Int) {
+        let cache = classCache(c)
+        if cache.pointee.room == 0 { flush(c, keeping: Int(cache.pointee.limit) / 2) }
+        ClassCache.push(cache, block, mark: FreeBlock.mark(block))
+    }
+
+    /// Gives the blocks of the cache of class `c` but the first `keeping`
+    /// (the most recently freed) back to their pages: to this heap's pages
+    /// directly, to other heaps' through their remote lists, a page's run of
+    /// blocks at a time.
+    func flush(_ c: Int, keeping: Int) {
+        let cache = classCache(c)
+        guard cache.pointee.count > keeping else { return }
+        var block = cache.pointee.head
+        if keeping == 0 {
+            cache.pointee.head = 0
+        } else {
+            var last = block
+            for _ in 1..<keeping { last = FreeBlock.next(last) }
+            block = FreeBlock.next(last)
+            FreeBlock.setNext(last, 0)
+        }
+        cache.pointee.room = cache.pointee.limit &- UInt16(keeping)
+        // A run: blocks of one page, linked from head to tail.
+        var runPage: UnsafeMutablePointer<Page>? = nil
+        var head: UInt = 0, tail: UInt = 0
+        var count: UInt32 = 0
+        while block != 0 {
+            let next = FreeBlock.next(block)
+            let (start, _) = Slices.smallPage(at: Slices.index(of: UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped), block)
+                .unsafelyUnwrapped
+            let page = Slices.page(start)
+            if page != runPage {
+                if let runPage { giveBack(runPage, head, tail, count) }
+                runPage = page
+                head = 0
+                tail = block
+                count = 0
+            }
+            FreeBlock.push(block, before: head)
+            head = block
+            count &+= 1
+            block = next
+        }
+        if let runPage { giveBack(runPage, head, tail, count) }
+    }
+
+    /// Returns a run of blocks to `page`: its free list if this heap owns it, else its remote list.
+    private func giveBack(_ page: UnsafeMutablePointer<Page>, _ head: UInt, _ tail: UInt, _ count: UInt32) {
+        if page.owner == address { returnLocal(page, head, tail, count) } else { Heap.freeRemote(page, head, tail) }
+    }
+
+    /// Gives every cached block back to its page.
+    func flushCaches() {
+        for c in 1..<SizeClass.count where classCache(c).pointee.count > 0 { flush(c, keeping: 0) }
+    }
+
+    /// Blocks in the caches, by class (statistics).
+    func forEachCached(_ body: (_ c: Int, _ blocks: Int) -> Void) {
+        for c in 1..<SizeClass.count where classCache(c).pointee.count > 0 { body(c, classCache(c).pointee.count) }
     }
 
     /// Returns an empty page's slices to the cache or the pool.
@@ -331,7 +434,7 @@ struct ThreadHeap {
         page.remoteFree.pointee.store(0, ordering: .relaxed)
         page.pointee.heap = 0
         let slices = Int(page.pointee.slices)
-        for k in 0..<slices { Slices.setTag(index + k, Slices.Tag.none) }
+        for k in 0..<slices { Slices.setEntry(index + k, 0) }
         if slices == 1 && Int(cachedCount.pointee) < Self.cacheCapacity {
             cache[Int(cachedCount.pointee)] = UInt32(index)
             cachedCount.pointee += 1
@@ -403,6 +506,7 @@ struct ThreadHeap {
     /// Collects every page's remote frees and gives back empty pages, as
     /// `which` says, and the cached slices.
     func collect(_ which: Collection) {
+        flushCaches()
         readNotices()
         for c in 1..<SizeClass.count {
             var index = Int(first[c])
@@ -468,5 +572,53 @@ struct ThreadHeap {
             body(page)
             index = Int(page.pointee.next)
         }
+    }
+}
+
+/// The per-class state of a heap the fast paths use, on half a cache line:
+/// the cache of blocks the thread freed (a list linked through the blocks,
+/// last in first out), the current page, and what a free checks a pointer
+/// against. A cached block carries `FreeBlock.keptMark`, so that any
+/// thread refuses it as already free.
+struct ClassCache {
+    /// The most recently freed cached block, or 0.
+    var head: UInt = 0
+    /// The page the class allocates from when the cache is empty.
+    var page: UInt = 0
+    /// ⌊2⁶⁴ / blockSize⌋ + 1 (see `Page.reciprocal`).
+    var reciprocal: UInt = 0
+    /// Blocks the cache may still take: `limit` less those it holds.
+    var room: UInt16 = 0
+    /// Blocks the cache holds at most (0: no caching).
+    var limit: UInt16 = 0
+    var blockSize: UInt32 = 0
+
+    /// Blocks the cache holds.
+    var count: Int { Int(limit) - Int(room) }
+
+    static let stride = 32
+
+    /// Blocks of `size` bytes a cache holds: 32 KiB of them, from 8 to 512 blocks.
+    static func limit(_ size: Int) -> Int {
+        let blocks = (32 << 10) / size
+        return blocks < 8 ? 8 : blocks > 512 ? 512 : blocks
+    }
+
+    @inline(__always)
+    static func push(_ cache: UnsafeMutablePointer<ClassCache>, _ block: UInt, mark: UInt) {
+        FreeBlock.push(block, before: cache.pointee.head, mark: FreeBlock.kept(mark))
+        cache.pointee.head = block
+        cache.pointee.room &-= 1
+    }
+
+    @inline(__always)
+    static func pop(_ cache: UnsafeMutablePointer<ClassCache>) -> UInt {
+        let block = cache.pointee.head
+        vmmAssert(FreeBlock.looksKept(block), "a cached block is not marked free (written after free?)",
+                  UnsafeRawPointer(bitPattern: block))
+        cache.pointee.head = FreeBlock.next(block)
+        cache.pointee.room &+= 1
+        FreeBlock.unmark(block)
+        return block
     }
 }
