@@ -403,6 +403,8 @@ def machine_info(library, configs, args):
     ]
     for name, package, _ in PEERS:
         info.append((name, "%s %s" % (package, package_version(package))))
+    if args.baseline:
+        info.append(("baseline-shm", "libvmmalloc %s (--baseline)" % os.path.abspath(args.baseline)))
     info.append(("python3", "python3 %s (%s)" % (package_version("python3"), DEBIAN_PYTHON)))
     info.append(("sqlite3", "sqlite3 %s" % package_version("sqlite3")))
     for c in configs:
@@ -631,6 +633,8 @@ def main():
     parser.add_argument("--shm-dir", default="/dev/shm", help="tmpfs directory for the vmmalloc-shm pool")
     parser.add_argument("--disk-dir", default="/var/tmp", help="disk directory for the vmmalloc-disk pool")
     parser.add_argument("--library", help="use this libvmmalloc.so instead of building one")
+    parser.add_argument("--baseline", help="another libvmmalloc.so to run side by side, pool on the tmpfs "
+                                           "directory (configuration baseline-shm): an A/B comparison in one run")
     parser.add_argument("--startup-runs", type=int, default=300, help="runs of /bin/true for the start-up cost (300)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds before a run is killed (300)")
     parser.add_argument("--out", help="result directory (default: bench/results/<date>-<machine>)")
@@ -678,6 +682,13 @@ def main():
         else:
             package, pattern = next((p, r) for n, p, r in PEERS if n == name)
             configs.append(Config(name, {"LD_PRELOAD": peer_library(package, pattern)}))
+    if args.baseline:
+        if not os.path.isfile(args.baseline):
+            fail("--baseline: no such file: " + args.baseline)
+        pool_dir = fresh_directory(args.shm_dir, "baseline")
+        configs.insert(1, Config("baseline-shm", {"LD_PRELOAD": os.path.abspath(args.baseline),
+                                                  "VMMALLOC_POOL_DIR": pool_dir,
+                                                  "VMMALLOC_POOL_SIZE": args.pool_size}, pool_dir))
     if REFERENCE not in config_names:
         log("note: without %s the ratios are left out" % REFERENCE)
 
