@@ -370,28 +370,23 @@ struct ThreadHeap {
         ClassCache.push(cache, block, mark: FreeBlock.mark(block))
     }
 
-    /// Gives the blocks of the cache of class `c` but the first `keeping`
-    /// (the most recently freed) back to their pages: to this heap's pages
-    /// directly, to other heaps' through their remote lists, a page's run of
-    /// blocks at a time.
+    /// Gives blocks of the cache of class `c` back to their pages until
+    /// `keeping` are left: to this heap's pages directly, to other heaps'
+    /// through their remote lists, a page's run of blocks at a time. The
+    /// blocks given back are the first on the list, the most recently freed:
+    /// taking them touches no block but those given back.
     func flush(_ c: Int, keeping: Int) {
         let cache = classCache(c)
-        guard cache.pointee.count > keeping else { return }
+        var left = cache.pointee.count - keeping
+        guard left > 0 else { return }
         var block = cache.pointee.head
-        if keeping == 0 {
-            cache.pointee.head = 0
-        } else {
-            var last = block
-            for _ in 1..<keeping { last = FreeBlock.next(last) }
-            block = FreeBlock.next(last)
-            FreeBlock.setNext(last, 0)
-        }
         cache.pointee.room = cache.pointee.limit &- UInt16(keeping)
         // A run: blocks of one page, linked from head to tail.
         var runPage: UnsafeMutablePointer<Page>? = nil
         var head: UInt = 0, tail: UInt = 0
         var count: UInt32 = 0
-        while block != 0 {
+        while left > 0 {
+            left -= 1
             let next = FreeBlock.next(block)
             let (start, _) = Slices.smallPage(at: Slices.index(of: UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped), block)
                 .unsafelyUnwrapped
@@ -408,6 +403,7 @@ struct ThreadHeap {
             count &+= 1
             block = next
         }
+        cache.pointee.head = block
         if let runPage { giveBack(runPage, head, tail, count) }
     }
 
