@@ -42,9 +42,10 @@ struct ThreadHeap {
     private static let nextAbandonedOffset = 24
     private static let genericCallsOffset = 32
     private static let lastBeatOffset = 40
-    private static let cachedCountOffset = 44
-    private static let cacheOffset = 48
-    static let cacheCapacity = 4
+    private static let spareCountOffset = 44
+    private static let sparesOffset = 48
+    /// Empty one-slice pages a heap keeps for its next new page instead of giving them back to the extents.
+    static let spareCapacity = 4
     private static let notifiedOffset = 64
     /// Fast-path allocations between two passes through the slow path (see `spend`).
     private static let budgetPerBeat: UInt32 = 256
@@ -66,8 +67,8 @@ struct ThreadHeap {
     var nextAbandoned: UnsafeMutablePointer<UInt> { word(Self.nextAbandonedOffset, UInt.self) }
     private var genericCalls: UnsafeMutablePointer<UInt> { word(Self.genericCallsOffset, UInt.self) }
     private var lastBeat: UnsafeMutablePointer<UInt32> { word(Self.lastBeatOffset, UInt32.self) }
-    private var cachedCount: UnsafeMutablePointer<UInt32> { word(Self.cachedCountOffset, UInt32.self) }
-    private var cache: UnsafeMutablePointer<UInt32> { word(Self.cacheOffset, UInt32.self) }
+    private var spareCount: UnsafeMutablePointer<UInt32> { word(Self.spareCountOffset, UInt32.self) }
+    private var spares: UnsafeMutablePointer<UInt32> { word(Self.sparesOffset, UInt32.self) }
     private var budget: UnsafeMutablePointer<UInt32> { word(Self.budgetOffset, UInt32.self) }
     /// The cache and current page of class `c`.
     @inline(__always)
@@ -97,9 +98,8 @@ struct ThreadHeap {
 
     // MARK: - The fast path
 
-    /// The page the fast path allocates class `c` from: a page of the class's
-    /// queue (or the sentinel), the one the owner last freed into, so that the
-    /// block freed last is the next handed out while it is still in the cache.
+    /// The page the fast path allocates class `c` from when the class's cache
+    /// is empty: a page of the class's queue, or the sentinel.
     @inline(__always)
     func currentPage(_ c: Int) -> UnsafeMutablePointer<Page> {
         UnsafeMutablePointer<Page>(bitPattern: classCache(c).pointee.page).unsafelyUnwrapped
@@ -294,9 +294,9 @@ struct ThreadHeap {
     private func newPage(_ c: Int) -> UnsafeMutablePointer<Page>? {
         let slices = SizeClass.pageSlices(c)
         var start = 0
-        if slices == 1 && cachedCount.pointee > 0 {
-            cachedCount.pointee -= 1
-            start = Int(cache[Int(cachedCount.pointee)])
+        if slices == 1 && spareCount.pointee > 0 {
+            spareCount.pointee -= 1
+            start = Int(spares[Int(spareCount.pointee)])
         } else {
             guard let span = Extents.allocate(slices) else { return nil }
             start = span
@@ -422,7 +422,7 @@ struct ThreadHeap {
         for c in 1..<SizeClass.count where classCache(c).pointee.count > 0 { body(c, classCache(c).pointee.count) }
     }
 
-    /// Returns an empty page's slices to the cache or the pool.
+    /// Returns an empty page's slices to the spares or the extents.
     private func release(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
         // A page a remote free has announced stays until the notice is read.
         if page.remoteFree.pointee.load(ordering: .acquiring) & Page.RemoteState.mask == Page.RemoteState.noticed { return }
@@ -431,9 +431,9 @@ struct ThreadHeap {
         page.pointee.heap = 0
         let slices = Int(page.pointee.slices)
         for k in 0..<slices { Slices.setEntry(index + k, 0) }
-        if slices == 1 && Int(cachedCount.pointee) < Self.cacheCapacity {
-            cache[Int(cachedCount.pointee)] = UInt32(index)
-            cachedCount.pointee += 1
+        if slices == 1 && Int(spareCount.pointee) < Self.spareCapacity {
+            spares[Int(spareCount.pointee)] = UInt32(index)
+            spareCount.pointee += 1
             return
         }
         Extents.free(index, slices)
@@ -499,8 +499,9 @@ struct ThreadHeap {
         case everything
     }
 
-    /// Collects every page's remote frees and gives back empty pages, as
-    /// `which` says, and the cached slices.
+    /// Gives the class caches' blocks back to their pages, collects every
+    /// page's remote frees, and gives back empty pages, as `which` says, and
+    /// the spare slices.
     func collect(_ which: Collection) {
         flushCaches()
         readNotices()
@@ -523,7 +524,7 @@ struct ThreadHeap {
             if page.pointee.used == 0 { release(page, index) }
             index = next
         }
-        flushCache()
+        flushSpares()
     }
 
     private func shouldRelease(_ page: UnsafeMutablePointer<Page>, _ which: Collection, isOnly: Bool) -> Bool {
@@ -539,13 +540,13 @@ struct ThreadHeap {
         }
     }
 
-    private func flushCache() {
-        guard cachedCount.pointee > 0 else { return }
+    private func flushSpares() {
+        guard spareCount.pointee > 0 else { return }
         let lock = Extents.lock
         let held = lock.lock()
-        while cachedCount.pointee > 0 {
-            cachedCount.pointee -= 1
-            Extents.freeLocked(Int(cache[Int(cachedCount.pointee)]), 1)
+        while spareCount.pointee > 0 {
+            spareCount.pointee -= 1
+            Extents.freeLocked(Int(spares[Int(spareCount.pointee)]), 1)
         }
         if held { lock.unlock() }
     }
@@ -568,53 +569,5 @@ struct ThreadHeap {
             body(page)
             index = Int(page.pointee.next)
         }
-    }
-}
-
-/// The per-class state of a heap the fast paths use, on half a cache line:
-/// the cache of blocks the thread freed (a list linked through the blocks,
-/// last in first out), the current page, and what a free checks a pointer
-/// against. A cached block carries `FreeBlock.keptMark`, so that any
-/// thread refuses it as already free.
-struct ClassCache {
-    /// The most recently freed cached block, or 0.
-    var head: UInt = 0
-    /// The page the class allocates from when the cache is empty.
-    var page: UInt = 0
-    /// ⌊2⁶⁴ / blockSize⌋ + 1 (see `Page.reciprocal`).
-    var reciprocal: UInt = 0
-    /// Blocks the cache may still take: `limit` less those it holds.
-    var room: UInt16 = 0
-    /// Blocks the cache holds at most (0: no caching).
-    var limit: UInt16 = 0
-    var blockSize: UInt32 = 0
-
-    /// Blocks the cache holds.
-    var count: Int { Int(limit) - Int(room) }
-
-    static let stride = 32
-
-    /// Blocks of `size` bytes a cache holds: 32 KiB of them, from 8 to 512 blocks.
-    static func limit(_ size: Int) -> Int {
-        let blocks = (32 << 10) / size
-        return blocks < 8 ? 8 : blocks > 512 ? 512 : blocks
-    }
-
-    @inline(__always)
-    static func push(_ cache: UnsafeMutablePointer<ClassCache>, _ block: UInt, mark: UInt) {
-        FreeBlock.push(block, before: cache.pointee.head, mark: FreeBlock.kept(mark))
-        cache.pointee.head = block
-        cache.pointee.room &-= 1
-    }
-
-    @inline(__always)
-    static func pop(_ cache: UnsafeMutablePointer<ClassCache>) -> UInt {
-        let block = cache.pointee.head
-        vmmAssert(FreeBlock.looksKept(block), "a cached block is not marked free (written after free?)",
-                  UnsafeRawPointer(bitPattern: block))
-        cache.pointee.head = FreeBlock.next(block)
-        cache.pointee.room &+= 1
-        FreeBlock.unmark(block)
-        return block
     }
 }

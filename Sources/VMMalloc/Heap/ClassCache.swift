@@ -1,0 +1,47 @@
+/// The per-class state of a heap the fast paths use, on half a cache line:
+/// the cache of blocks the thread freed (a list linked through the blocks,
+/// last in first out), the current page, and what a free checks a pointer
+/// against. A cached block carries `FreeBlock.kept` of its mark, so that any
+/// thread refuses it as already free.
+struct ClassCache {
+    /// The most recently freed cached block, or 0.
+    var head: UInt = 0
+    /// The page the class allocates from when the cache is empty.
+    var page: UInt = 0
+    /// ⌊2⁶⁴ / blockSize⌋ + 1 (see `Page.reciprocal`).
+    var reciprocal: UInt = 0
+    /// Blocks the cache may still take: `limit` less those it holds.
+    var room: UInt16 = 0
+    /// Blocks the cache holds at most (0: no caching).
+    var limit: UInt16 = 0
+    var blockSize: UInt32 = 0
+
+    /// Blocks the cache holds.
+    var count: Int { Int(limit) - Int(room) }
+
+    static let stride = 32
+
+    /// Blocks of `size` bytes a cache holds: 32 KiB of them, from 8 to 512 blocks.
+    static func limit(_ size: Int) -> Int {
+        let blocks = (32 << 10) / size
+        return blocks < 8 ? 8 : blocks > 512 ? 512 : blocks
+    }
+
+    @inline(__always)
+    static func push(_ cache: UnsafeMutablePointer<ClassCache>, _ block: UInt, mark: UInt) {
+        FreeBlock.push(block, before: cache.pointee.head, mark: FreeBlock.kept(mark))
+        cache.pointee.head = block
+        cache.pointee.room &-= 1
+    }
+
+    @inline(__always)
+    static func pop(_ cache: UnsafeMutablePointer<ClassCache>) -> UInt {
+        let block = cache.pointee.head
+        vmmAssert(FreeBlock.looksKept(block), "a cached block is not marked free (written after free?)",
+                  UnsafeRawPointer(bitPattern: block))
+        cache.pointee.head = FreeBlock.next(block)
+        cache.pointee.room &+= 1
+        FreeBlock.unmark(block)
+        return block
+    }
+}
