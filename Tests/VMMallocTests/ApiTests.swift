@@ -43,6 +43,20 @@ struct ApiTests {
 
 @Suite("Bad pointers")
 struct BadPointerTests {
+    @Test("a free at any 8-byte step inside a block of any size class is refused with one line; the blocks stay intact")
+    func interiorPointers() throws {
+        let r = try runInPool(try Programs.build("interior.c"), size: "64M", timeout: 120)
+        #expect(r.result.stdout.contains("OK interior"), "\(r.result)")
+        #expect(r.result.stdout.value(of: "classes") == "56", "\(r.result)")
+        let refused = Int(r.result.stdout.value(of: "refused") ?? "") ?? -1
+        let lines = r.result.stderrLines
+        let refusals = lines.filter {
+            $0.hasPrefix("libvmmalloc: free(") && $0.hasSuffix("): not a block in use from the pool (freed twice, or never allocated); ignored")
+        }
+        #expect(refused > 0 && refusals.count == refused, "expected \(refused) refusals, got \(refusals.count)")
+        #expect(lines.count == refusals.count, "unexpected stderr:\n\(lines.filter { !$0.hasSuffix("ignored") }.prefix(5))")
+    }
+
     @Test("double free (on the same thread and on another), interior and forged pointers: each refused with one line, nothing corrupted, the heap goes on")
     func refused() throws {
         let exe = try Programs.build("badfree.c")

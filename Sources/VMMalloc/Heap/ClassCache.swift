@@ -14,7 +14,6 @@ struct ClassCache {
     var room: UInt16 = 0
     /// Blocks the cache holds at most (0: no caching).
     var limit: UInt16 = 0
-    var blockSize: UInt32 = 0
 
     /// Blocks the cache holds.
     var count: Int { Int(limit) - Int(room) }

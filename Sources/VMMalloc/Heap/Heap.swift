@@ -182,10 +182,8 @@ enum Heap {
         }
         guard offset < SmallPageEntry.carvedBytes(entry), let current = ThreadHeap.current else { return false }
         let cache = ThreadHeap(current).classCache(SmallPageEntry.sizeClass(entry))
-        // A block starts at the offset: the quotient by the block size (see `Page.reciprocal`) times it gives it back.
-        let quotient = offset.multipliedFullWidth(by: cache.pointee.reciprocal).high
         let mark = FreeBlock.mark(block)
-        guard quotient &* UInt(cache.pointee.blockSize) == offset,
+        guard SizeClass.isMultiple(offset, reciprocal: cache.pointee.reciprocal),
               !FreeBlock.isMarked(block, mark: mark),
               cache.pointee.room != 0
         else { return false }

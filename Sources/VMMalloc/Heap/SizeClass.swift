@@ -33,6 +33,17 @@ enum SizeClass {
     /// divided by the block size (exact for a power of two too).
     static func reciprocal(_ index: Int) -> UInt { UInt.max / UInt(size(index)) &+ 1 }
 
+    /// Whether `offset` (below 2³²) is a multiple of the block size whose
+    /// `reciprocal` is given: one multiplication, no division. The low word
+    /// of offset × ⌈2⁶⁴ / size⌉ is below ⌈2⁶⁴ / size⌉ exactly for multiples
+    /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation",
+    /// 2019). Tests/Programs/interior.c frees every 8-byte step inside blocks
+    /// of every class.
+    @inline(__always)
+    static func isMultiple(_ offset: UInt, reciprocal: UInt) -> Bool {
+        offset &* reciprocal <= reciprocal &- 1
+    }
+
     /// The class serving a request of `size` bytes aligned to `alignment` (a
     /// power of two); nil when it is a large block.
     @inline(__always)

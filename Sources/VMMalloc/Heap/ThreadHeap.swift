@@ -87,10 +87,8 @@ struct ThreadHeap {
             let cache = classCache(c)
             cache.pointee.page = HeapRegistry.sentinelPage
             guard c > 0 else { continue }
-            let size = SizeClass.size(c)
-            cache.pointee.blockSize = UInt32(size)
             cache.pointee.reciprocal = SizeClass.reciprocal(c)
-            cache.pointee.limit = caching && !Variant.isDebug ? UInt16(ClassCache.limit(size)) : 0
+            cache.pointee.limit = caching && !Variant.isDebug ? UInt16(ClassCache.limit(SizeClass.size(c))) : 0
             cache.pointee.room = cache.pointee.limit
         }
         budget.pointee = Self.budgetPerBeat
