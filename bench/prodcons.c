@@ -5,11 +5,13 @@
  * a side that finds the ring full (or empty) yields the processor.
  *
  * On a machine with two processors or more the two threads are pinned to two
- * different ones: left to the scheduler, they sometimes share one and take
- * turns through sched_yield, which made the time of every allocator jump
- * between two values several times apart. Each side reads the other's
- * counter only when the entries it last saw are used up, and the counters
- * have a cache line each, so the ring itself costs little.
+ * different ones, so that they never take turns on one through sched_yield.
+ * Each side reads the other's counter only when the entries it last saw are
+ * used up, and the counters have a cache line each, so the ring itself costs
+ * little. (On the shared 2-core development VM the time still changes by two
+ * or three times from run to run, for every allocator: every block crosses
+ * from one core's cache to the other's, at whatever cost the host's placement
+ * of the two virtual processors gives.)
  *
  * BENCH_SCALE: 3 million blocks at 1.
  */
