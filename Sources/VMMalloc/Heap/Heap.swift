@@ -121,7 +121,7 @@ enum Heap {
             return pointer == Slices.address(index) ? .large(index) : nil
         }
         let block = UInt(bitPattern: pointer)
-        guard let (start, offset) = Slices.smallPage(at: index, block) else { return nil }
+        guard let (start, offset, _) = Slices.smallPage(at: index, block) else { return nil }
         let page = Slices.page(start)
         guard let blockIndex = page.blockIndex(atOffset: offset), blockIndex < UInt(page.pointee.carved) else { return nil }
         return .small(page, block)
@@ -168,19 +168,9 @@ enum Heap {
     @inline(__always)
     static func freeFast(_ pointer: UnsafeMutableRawPointer) -> Bool {
         let block = UInt(bitPattern: pointer)
-        var index = Slices.index(of: pointer)
-        var entry = Slices.entry(index)
-        var offset = block & UInt(Slices.size - 1)
-        let tag = UInt8(truncatingIfNeeded: entry)
-        if tag != Slices.Tag.smallPage {
-            // Another slice of a small page (the page's entry is k slices back), or no small page at all.
-            guard tag & Slices.Tag.smallPage != 0 else { return false }
-            let k = Int(tag & ~Slices.Tag.smallPage)
-            index &-= k
-            offset &+= UInt(bitPattern: k) &<< UInt(Slices.shift)
-            entry = Slices.entry(index)
-        }
-        guard offset < SmallPageEntry.carvedBytes(entry), let current = ThreadHeap.current else { return false }
+        guard let (_, offset, entry) = Slices.smallPage(at: Slices.index(of: pointer), block),
+              offset < SmallPageEntry.carvedBytes(entry), let current = ThreadHeap.current
+        else { return false }
         let cache = ThreadHeap(current).classCache(SmallPageEntry.sizeClass(entry))
         let mark = FreeBlock.mark(block)
         guard SizeClass.isMultiple(offset, reciprocal: cache.pointee.reciprocal),
@@ -200,11 +190,10 @@ enum Heap {
         case .small(let page, let block):
             if isFree(page, block) { return false }
             // A thread that frees before it ever allocated gets its heap here, so that its frees are cached too.
-            let heap = ThreadHeap.current == nil ? HeapRegistry.heapOfThisThread()?.address ?? 0
-                                                 : UInt(bitPattern: ThreadHeap.current)
+            let heap = ThreadHeap.current.map { UInt(bitPattern: $0) } ?? HeapRegistry.heapOfThisThread()?.address ?? 0
             if heap != 0 && ThreadHeap(heap).classCache(Int(page.pointee.sizeClass)).pointee.limit > 0 {
                 ThreadHeap(heap).keep(block, Int(page.pointee.sizeClass))
-            } else if page.owner == heap {
+            } else if page.pointee.heap == heap {
                 // The debug variant: each block goes home, where it is checked.
                 ThreadHeap(heap).freeLocalSlow(page, block)
             } else {
@@ -238,7 +227,7 @@ enum Heap {
             old = seen
         }
         if old & Page.RemoteState.mask == Page.RemoteState.wantsNotice {
-            ThreadHeap.notice(page, heap: page.owner)
+            ThreadHeap.notice(page, heap: page.pointee.heap)
         }
     }
 

@@ -6,21 +6,19 @@ import Synchronization
 ///
 /// A small page keeps two lists of free blocks, linked through each block's
 /// first word (no header in front of a block):
-/// - `free`: what the owning thread allocates from and frees to, without a
-///   lock, last in first out (the block freed last is still in the cache);
+/// - `free`: what the owning thread allocates from, and where blocks come
+///   back from its class caches (see `ClassCache`), without a lock;
 /// - `remoteFree`: what other threads freed, pushed with a compare-and-swap
 ///   and taken by the owner all at once. Its two low bits say whether the
 ///   owner wants to hear of the first remote free (the page is full: it is
 ///   off the allocation queue) or has been told.
 struct Page {
-    // The first cache line: all that the owner's malloc and free touch (its
-    // lists and count, and what a free checks a pointer against).
+    // The first cache line: what the owner's malloc touches (its list and
+    // count) and what the slow paths check a pointer against.
     var free: UInt = 0
     /// ⌊2⁶⁴ / blockSize⌋ + 1: divides an offset by the block size with a multiplication.
     var reciprocal: UInt = 0
-    /// The owning heap (its address), or 0; bit 0 set (`inFull`) while the
-    /// page is on its heap's full list, so that the owner's fast free, which
-    /// compares this word with its heap, leaves such a page to the slow path.
+    /// The owning heap (its address), or 0.
     var heap: UInt = 0
     /// Blocks handed out and not yet seen freed.
     var used: UInt32 = 0
@@ -53,8 +51,8 @@ struct Page {
     var requested: UInt = 0
     private var padding1: (UInt, UInt, UInt) = (0, 0, 0)
 
-    /// Bit 0 of `heap`: the page is on its heap's full list, not on an allocation queue.
-    static let inFull: UInt = 1
+    /// A bit of `flags`: the page is on its heap's full list, not on an allocation queue.
+    static let inFull: UInt8 = 1
 
     enum RemoteState {
         static let mask: UInt = 3
@@ -68,11 +66,8 @@ struct Page {
 }
 
 extension UnsafeMutablePointer where Pointee == Page {
-    /// The owning heap's address (`heap` without the full-list bit).
-    var owner: UInt { pointee.heap & ~Page.inFull }
-
     /// Whether the page is on its heap's full list.
-    var isInFull: Bool { pointee.heap & Page.inFull != 0 }
+    var isInFull: Bool { pointee.flags & Page.inFull != 0 }
 
     /// The word `remoteFree`, for atomic access (the first of the second cache line).
     @inline(__always)

@@ -84,11 +84,13 @@ enum Slices {
     }
 
     /// The small page whose slice `index` holds `address`: its first slice,
-    /// and the address's offset from the page's start. Nil when slice `index`
+    /// the address's offset from the page's start, and the entry of the
+    /// page's first slice (see `SmallPageEntry`). Nil when slice `index`
     /// belongs to no small page.
     @inline(__always)
-    static func smallPage(at index: Int, _ address: UInt) -> (start: Int, offset: UInt)? {
-        let tag = tag(index)
+    static func smallPage(at index: Int, _ address: UInt) -> (start: Int, offset: UInt, entry: UInt64)? {
+        var entry = entry(index)
+        let tag = UInt8(truncatingIfNeeded: entry)
         var start = index
         var offset = address & UInt(size - 1)
         if tag != Tag.smallPage {
@@ -97,8 +99,9 @@ enum Slices {
             let k = Int(tag & ~Tag.smallPage)
             start = index &- k
             offset = offset &+ UInt(bitPattern: k) &<< UInt(shift)
+            entry = Self.entry(start)
         }
-        return (start, offset)
+        return (start, offset, entry)
     }
 
     @inline(__always)

@@ -243,7 +243,7 @@ struct ThreadHeap {
             expected: 0, desired: Page.RemoteState.wantsNotice, ordering: .acquiringAndReleasing).exchanged
         else { return false }
         removeFromQueue(page, index)
-        page.pointee.heap |= Page.inFull
+        page.pointee.flags |= Page.inFull
         let head = full.pointee
         page.pointee.next = head
         page.pointee.previous = 0
@@ -257,7 +257,7 @@ struct ThreadHeap {
         let previous = page.pointee.previous
         if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { full.pointee = next }
         if next != 0 { Slices.page(Int(next)).pointee.previous = previous }
-        page.pointee.heap &= ~Page.inFull
+        page.pointee.flags &= ~Page.inFull
     }
 
     private func removeFromQueue(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
@@ -322,15 +322,15 @@ struct ThreadHeap {
 
     // MARK: - Free
 
-    /// A free by the owner that the fast path leaves to the slow one (a page on
-    /// the full list, a block that looks free).
+    /// A free into one of this heap's pages that bypasses the class cache (the
+    /// debug variant, which checks every block where it goes home).
     func freeLocalSlow(_ page: UnsafeMutablePointer<Page>, _ block: UInt) {
         vmmAssert(Self.isBlock(block, of: page), "size class and page metadata disagree", UnsafeRawPointer(bitPattern: block))
         FreeBlock.push(block, before: page.pointee.free)
         returnLocal(page, block, block, 1)
-        // As on the fast path, the block is the next one handed out (when its page is on the queue).
+        // The block is the next one of its size handed out (when its page is on the queue).
         if !page.isInFull { makeCurrent(page, Int(page.pointee.sizeClass)) }
-        // A page left empty waits, as on the fast path, for the heartbeat (`collect`).
+        // A page left empty waits for the heartbeat (`collect`).
     }
 
     /// Puts `count` blocks, linked from `head` to `tail` and marked free, back
@@ -386,7 +386,7 @@ struct ThreadHeap {
         while left > 0 {
             left -= 1
             let next = FreeBlock.next(block)
-            let (start, _) = Slices.smallPage(at: Slices.index(of: UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped), block)
+            let (start, _, _) = Slices.smallPage(at: Slices.index(of: UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped), block)
                 .unsafelyUnwrapped
             let page = Slices.page(start)
             if page != runPage {
@@ -407,7 +407,7 @@ struct ThreadHeap {
 
     /// Returns a run of blocks to `page`: its free list if this heap owns it, else its remote list.
     private func giveBack(_ page: UnsafeMutablePointer<Page>, _ head: UInt, _ tail: UInt, _ count: UInt32) {
-        if page.owner == address { returnLocal(page, head, tail, count) } else { Heap.freeRemote(page, head, tail) }
+        if page.pointee.heap == address { returnLocal(page, head, tail, count) } else { Heap.freeRemote(page, head, tail) }
     }
 
     /// Gives every cached block back to its page.
