@@ -84,17 +84,20 @@ private func reportBadPointer(_ call: StaticString, _ pointer: UnsafeMutableRawP
 @_cdecl("vmm_free")
 @inline(__always)  // the body in the C entry point itself, not behind a jump
 func vmmFree(_ pointer: UnsafeMutableRawPointer?) {
-    guard let pointer else { return }
     // The debug variant takes the slow path every time, where each call is checked and traced.
-    if !Variant.isDebug && Pool.contains(pointer) && Heap.freeFast(pointer) { return }
+    // NULL is not in the pool (which never starts at address 0): the slow path returns at once.
+    if !Variant.isDebug && Pool.contains(address: UInt(bitPattern: pointer)) && Heap.freeFast(pointer.unsafelyUnwrapped) {
+        return
+    }
     freeSlow(pointer)
 }
 
-/// Every free the fast path leaves: foreign pointers, other threads' pages,
-/// full pages, bad pointers, large blocks; all of them in the debug variant.
+/// Every free the fast path leaves: NULL, foreign pointers, bad pointers,
+/// large blocks, a full class cache; all of them in the debug variant.
 @inline(never)
-private func freeSlow(_ pointer: UnsafeMutableRawPointer, file: StaticString = #fileID, line: UInt = #line,
+private func freeSlow(_ pointer: UnsafeMutableRawPointer?, file: StaticString = #fileID, line: UInt = #line,
                       function: StaticString = #function) {
+    guard let pointer else { return }
     guard Pool.contains(pointer) else { return ForeignPointers.free(pointer) }
     Trace.freeing(pointer, file: file, line: line, function: function)
     if !Heap.freeSlow(pointer) { reportBadPointer("free", pointer, file: file, line: line, function: function) }

@@ -1,7 +1,9 @@
 /// The per-class state of a heap the fast paths use, on half a cache line:
 /// the cache of blocks the thread freed (a list linked through the blocks,
-/// last in first out), the current page, and what a free checks a pointer
-/// against. A cached block carries `FreeBlock.kept` of its mark, so that any
+/// last in first out), the current page, what a free checks a pointer
+/// against, and the countdown to the next slow-path malloc. Malloc and free
+/// of a cached block touch this line and the block, nothing else of the
+/// heap. A cached block carries `FreeBlock.kept` of its mark, so that any
 /// thread refuses it as already free.
 struct ClassCache {
     /// The most recently freed cached block, or 0.
@@ -14,6 +16,9 @@ struct ClassCache {
     var room: UInt16 = 0
     /// Blocks the cache holds at most (0: no caching).
     var limit: UInt16 = 0
+    /// Fast-path mallocs of the class left before one takes the slow path
+    /// (see `ThreadHeap.spend`).
+    var budget: UInt32 = 0
 
     /// Blocks the cache holds.
     var count: Int { Int(limit) - Int(room) }
@@ -26,11 +31,18 @@ struct ClassCache {
         return blocks < 8 ? 8 : blocks > 512 ? 512 : blocks
     }
 
+    /// Pushes `block` (its free `mark` given); the cache must have room.
     @inline(__always)
     static func push(_ cache: UnsafeMutablePointer<ClassCache>, _ block: UInt, mark: UInt) {
+        push(cache, block, mark: mark, room: cache.pointee.room &- 1)
+    }
+
+    /// `push` with the room left after it already computed.
+    @inline(__always)
+    static func push(_ cache: UnsafeMutablePointer<ClassCache>, _ block: UInt, mark: UInt, room: UInt16) {
         FreeBlock.push(block, before: cache.pointee.head, mark: FreeBlock.kept(mark))
         cache.pointee.head = block
-        cache.pointee.room &-= 1
+        cache.pointee.room = room
     }
 
     @inline(__always)

@@ -24,6 +24,7 @@ enum Heap {
     static func create(tables: Int, slices: Int) -> Bool {
         let base = Pool.base
         FreeBlock.secret = (Pool.start ^ 0x9e37_79b9_7f4a_7c15) | 1
+        SizeClass.fillTable()
         guard Slices.create(tables: tables, slices: slices) else { return false }
         HeapRegistry.create(at: base + registryOffset)
         return Extents.create(at: base)
@@ -40,11 +41,11 @@ enum Heap {
         let heap = ThreadHeap(current)
         let cache = heap.classCache(sizeClass)
         if cache.pointee.head != 0 {
-            guard heap.spend() else { return nil }
+            guard ThreadHeap.spend(cache) else { return nil }
             return UnsafeMutableRawPointer(bitPattern: ClassCache.pop(cache))
         }
         let page = UnsafeMutablePointer<Page>(bitPattern: cache.pointee.page).unsafelyUnwrapped
-        guard page.pointee.free != 0, heap.spend() else { return nil }
+        guard page.pointee.free != 0, ThreadHeap.spend(cache) else { return nil }
         return UnsafeMutableRawPointer(bitPattern: ThreadHeap.pop(page))
     }
 
@@ -169,16 +170,18 @@ enum Heap {
     static func freeFast(_ pointer: UnsafeMutableRawPointer) -> Bool {
         let block = UInt(bitPattern: pointer)
         guard let (_, offset, entry) = Slices.smallPage(at: Slices.index(of: pointer), block),
-              offset < SmallPageEntry.carvedBytes(entry), let current = ThreadHeap.current
+              let current = ThreadHeap.current
         else { return false }
         let cache = ThreadHeap(current).classCache(SmallPageEntry.sizeClass(entry))
         let mark = FreeBlock.mark(block)
-        guard SizeClass.isMultiple(offset, reciprocal: cache.pointee.reciprocal),
-              !FreeBlock.isMarked(block, mark: mark),
-              cache.pointee.room != 0
+        // A block start among the blocks carved so far (see `SizeClass.blockStartBound`).
+        guard offset &* cache.pointee.reciprocal < SmallPageEntry.blockStartBound(entry),
+              !FreeBlock.isMarked(block, mark: mark)
         else { return false }
+        let (room, full) = cache.pointee.room.subtractingReportingOverflow(1)
+        guard !full else { return false }
         // Last in, first out: the next block of its size handed out.
-        ClassCache.push(cache, block, mark: mark)
+        ClassCache.push(cache, block, mark: mark, room: room)
         return true
     }
 

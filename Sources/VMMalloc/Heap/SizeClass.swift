@@ -20,6 +20,24 @@ enum SizeClass {
         return 8 &+ (k &- 7) &* 8 &+ Int((t &>> UInt(k &- 3)) & 7) &+ 1
     }
 
+    /// Requests up to this size find their class in `table`.
+    static let tableLimit = 1024
+
+    /// The class of every request up to `tableLimit` bytes, by ⌈size / 16⌉
+    /// (every class boundary up there is a multiple of 16): one load instead
+    /// of `of`'s branches. Filled by `fillTable` before the pool has a heap,
+    /// so before any fast path can use it. (Integers, so that the global
+    /// needs no lazy initialisation.)
+    nonisolated(unsafe) private static var table: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+        = (0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    static func fillTable() {
+        withUnsafeMutableBytes(of: &table) { bytes in
+            for i in 0...(tableLimit >> 4) { bytes[i] = UInt8(of(i << 4)) }
+        }
+    }
+
+
     /// The block size of class `index`.
     static func size(_ index: Int) -> Int {
         if index <= 8 { return index &* 16 }
@@ -28,26 +46,40 @@ enum SizeClass {
         return (1 &<< k) &+ ((j & 7) &+ 1) &<< (k &- 3)
     }
 
-    /// ⌊(2⁶⁴ - 1) / size⌋ + 1 for the block size of class `index`: an offset
-    /// of less than 2²⁰ bytes times it has, in its high word, the offset
-    /// divided by the block size (exact for a power of two too).
-    static func reciprocal(_ index: Int) -> UInt { UInt.max / UInt(size(index)) &+ 1 }
+    /// r = ⌊2⁶⁴ / size⌋ + 1 for the block size of class `index`. An offset
+    /// of less than 2²⁰ bytes times r has, in its high word, the offset
+    /// divided by the block size (a multiplication, no division).
+    static func reciprocal(_ index: Int) -> UInt {
+        let size = UInt(size(index))
+        // ⌊(2⁶⁴ - 1) / size⌋ is one short of ⌊2⁶⁴ / size⌋ exactly when size divides 2⁶⁴.
+        let short: UInt = UInt.max % size == size &- 1 ? 1 : 0
+        return UInt.max / size &+ short &+ 1
+    }
 
-    /// Whether `offset` (below 2³²) is a multiple of the block size whose
-    /// `reciprocal` is given: one multiplication, no division. The low word
-    /// of offset × ⌈2⁶⁴ / size⌉ is below ⌈2⁶⁴ / size⌉ exactly for multiples
+    /// The bound that tells, with one multiplication and one comparison,
+    /// whether an offset into a page is the start of one of its first
+    /// `blocks` blocks: `offset &* reciprocal < bound`.
+    ///
+    /// With r = `reciprocal` and e = r × size − 2⁶⁴ (1 ≤ e ≤ size), the
+    /// offset k × size + j (0 ≤ j < size) times r is, modulo 2⁶⁴, k × e + j × r
     /// (Lemire, Kaser and Kurz, "Faster remainder by direct computation",
-    /// 2019). Tests/Programs/interior.c frees every 8-byte step inside blocks
-    /// of every class.
+    /// 2019). For a block start (j = 0) that is k × e, below blocks × e
+    /// exactly when k < blocks; for any other offset it is at least r, which
+    /// is above every bound (offsets and bounds are below 2²⁰, r above 2⁵⁰).
+    /// Tests/Programs/interior.c frees every 8-byte step inside blocks of
+    /// every class, and beyond the blocks carved so far.
     @inline(__always)
-    static func isMultiple(_ offset: UInt, reciprocal: UInt) -> Bool {
-        offset &* reciprocal <= reciprocal &- 1
+    static func blockStartBound(blocks: UInt, reciprocal: UInt, size: UInt) -> UInt {
+        blocks &* (reciprocal &* size)
     }
 
     /// The class serving a request of `size` bytes aligned to `alignment` (a
     /// power of two); nil when it is a large block.
     @inline(__always)
     static func forRequest(_ size: Int, alignment: Int) -> Int? {
+        if _fastPath(alignment <= 16 && UInt(bitPattern: size) <= UInt(tableLimit)) {
+            return withUnsafeMutableBytes(of: &table) { Int($0[(size &+ 15) &>> 4]) }
+        }
         guard UInt(bitPattern: size) <= UInt(largestSize) else { return nil }
         return alignment <= 16 ? of(size) : aligned(size, alignment)
     }

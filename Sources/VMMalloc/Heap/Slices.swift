@@ -93,7 +93,7 @@ enum Slices {
         let tag = UInt8(truncatingIfNeeded: entry)
         var start = index
         var offset = address & UInt(size - 1)
-        if tag != Tag.smallPage {
+        if _slowPath(tag != Tag.smallPage) {
             // Another slice of a page (its tag says how many slices back the page starts), or no page at all.
             guard tag & Tag.smallPage != 0 else { return nil }
             let k = Int(tag & ~Tag.smallPage)
@@ -136,19 +136,20 @@ enum Slices {
 }
 
 /// The entry of a slice of a small page, beyond its tag: the size class in
-/// the second byte and, in the entry of the page's first slice, the bytes
-/// from the page's start carved into blocks so far, in the high 32 bits.
+/// the second byte and, in the entry of the page's first slice, the
+/// `SizeClass.blockStartBound` of the blocks carved so far, in the high 32
+/// bits.
 /// The owner writes it when it creates the page and when it carves; the
 /// fast free of any thread reads it.
 enum SmallPageEntry {
     @inline(__always)
-    static func make(tag: UInt8, sizeClass: Int, carvedBytes: Int) -> UInt64 {
-        UInt64(tag) | UInt64(UInt8(sizeClass)) << 8 | UInt64(UInt32(carvedBytes)) << 32
+    static func make(tag: UInt8, sizeClass: Int, blockStartBound: UInt) -> UInt64 {
+        UInt64(tag) | UInt64(UInt8(sizeClass)) << 8 | UInt64(UInt32(blockStartBound)) << 32
     }
 
     @inline(__always)
     static func sizeClass(_ entry: UInt64) -> Int { Int(truncatingIfNeeded: (entry &>> 8) & 0xff) }
 
     @inline(__always)
-    static func carvedBytes(_ entry: UInt64) -> UInt { UInt(entry &>> 32) }
+    static func blockStartBound(_ entry: UInt64) -> UInt { UInt(entry &>> 32) }
 }

@@ -35,7 +35,6 @@ struct ThreadHeap {
 
     // Layout.
     // The first line is the owner's; `notified`, which other threads write, has the second to itself.
-    private static let budgetOffset = 0
     private static let fullOffset = 8
     private static let stateOffset = 12
     private static let nextInRegistryOffset = 16
@@ -47,7 +46,7 @@ struct ThreadHeap {
     /// Empty one-slice pages a heap keeps for its next new page instead of giving them back to the extents.
     static let spareCapacity = 4
     private static let notifiedOffset = 64
-    /// Fast-path allocations between two passes through the slow path (see `spend`).
+    /// Fast-path allocations of a class between two of its passes through the slow path (see `spend`).
     private static let budgetPerBeat: UInt32 = 256
     private static let classesOffset = 128
     private static let firstOffset = classesOffset + SizeClass.count * ClassCache.stride
@@ -69,7 +68,6 @@ struct ThreadHeap {
     private var lastBeat: UnsafeMutablePointer<UInt32> { word(Self.lastBeatOffset, UInt32.self) }
     private var spareCount: UnsafeMutablePointer<UInt32> { word(Self.spareCountOffset, UInt32.self) }
     private var spares: UnsafeMutablePointer<UInt32> { word(Self.sparesOffset, UInt32.self) }
-    private var budget: UnsafeMutablePointer<UInt32> { word(Self.budgetOffset, UInt32.self) }
     /// The cache and current page of class `c`.
     @inline(__always)
     func classCache(_ c: Int) -> UnsafeMutablePointer<ClassCache> {
@@ -90,8 +88,8 @@ struct ThreadHeap {
             cache.pointee.reciprocal = SizeClass.reciprocal(c)
             cache.pointee.limit = caching && !Variant.isDebug ? UInt16(ClassCache.limit(SizeClass.size(c))) : 0
             cache.pointee.room = cache.pointee.limit
+            cache.pointee.budget = Self.budgetPerBeat
         }
-        budget.pointee = Self.budgetPerBeat
     }
 
     // MARK: - The fast path
@@ -109,13 +107,16 @@ struct ThreadHeap {
         classCache(c).pointee.page = UInt(bitPattern: page)
     }
 
-    /// Counts a fast-path allocation; false once every `budgetPerBeat` of
-    /// them, when the allocation takes the slow path so that the heartbeat
-    /// runs even in a program that frees everything it allocates at once.
+    /// Counts a fast-path allocation from `cache`; false once every
+    /// `budgetPerBeat` of them, when the allocation takes the slow path so
+    /// that the heartbeat runs even in a program that frees everything it
+    /// allocates at once. (Per class, on the line malloc touches anyway: the
+    /// slow path still comes once every `budgetPerBeat` fast mallocs or
+    /// sooner, whatever the mix of classes.)
     @inline(__always)
-    func spend() -> Bool {
-        let left = budget.pointee &- 1
-        budget.pointee = left
+    static func spend(_ cache: UnsafeMutablePointer<ClassCache>) -> Bool {
+        let left = cache.pointee.budget &- 1
+        cache.pointee.budget = left
         return left != 0
     }
 
@@ -138,7 +139,7 @@ struct ThreadHeap {
     /// next page of the queue, or from a new page; nil when the pool is full.
     func allocate(_ c: Int) -> UInt? {
         vmmAssert(Extents.headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: address))
-        heartbeat()
+        heartbeat(c)
         // Here after the budget ran out, or with the cache and the current page empty (the sentinel is always empty).
         let cache = classCache(c)
         if cache.pointee.head != 0 { return ClassCache.pop(cache) }
@@ -231,8 +232,9 @@ struct ThreadHeap {
         page.pointee.free = start
         page.pointee.carved += count
         let index = Slices.index(of: page)
+        let bound = SizeClass.blockStartBound(blocks: UInt(page.pointee.carved), reciprocal: page.pointee.reciprocal, size: size)
         Slices.setEntry(index, SmallPageEntry.make(tag: Slices.Tag.smallPage, sizeClass: Int(page.pointee.sizeClass),
-                                                   carvedBytes: Int(page.pointee.carved) * Int(size)))
+                                                   blockStartBound: bound))
     }
 
     /// Moves a page with nothing left from its queue to the full list, asking
@@ -311,7 +313,7 @@ struct ThreadHeap {
         page.pointee.slices = UInt32(slices)
         if slices > 1 {
             for k in 1..<slices {
-                Slices.setEntry(start + k, SmallPageEntry.make(tag: Slices.Tag.smallPage | UInt8(k), sizeClass: c, carvedBytes: 0))
+                Slices.setEntry(start + k, SmallPageEntry.make(tag: Slices.Tag.smallPage | UInt8(k), sizeClass: c, blockStartBound: 0))
             }
         }
         pushFront(page, start)
@@ -471,8 +473,8 @@ struct ThreadHeap {
     /// the slow path: read notices always; every 64 calls, if 100 ms have
     /// passed, give back pages empty since the last beat, look after a heap without a thread, and
     /// give free space back to the file system.
-    private func heartbeat() {
-        budget.pointee = Self.budgetPerBeat
+    private func heartbeat(_ c: Int) {
+        classCache(c).pointee.budget = Self.budgetPerBeat
         readNotices()
         genericCalls.pointee &+= 1
         guard genericCalls.pointee & 63 == 0 else { return }

@@ -29,7 +29,13 @@ enum Pool {
     /// Whether `pointer` lies in the pool.
     @inline(__always)
     static func contains(_ pointer: UnsafeRawPointer) -> Bool {
-        UInt(bitPattern: pointer) &- start < length
+        contains(address: UInt(bitPattern: pointer))
+    }
+
+    /// Whether `address` lies in the pool (never 0: the pool is mapped).
+    @inline(__always)
+    static func contains(address: UInt) -> Bool {
+        address &- start < length
     }
 
     /// The thread creating the pool, while it does.
