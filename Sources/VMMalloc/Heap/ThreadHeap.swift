@@ -408,8 +408,17 @@ struct ThreadHeap {
     }
 
     /// Returns a run of blocks to `page`: its free list if this heap owns it, else its remote list.
+    /// One of this heap's pages left empty goes back at once, unless it is
+    /// the current page of its class: a thread that frees everything and
+    /// then waits (and so runs no heartbeat) does not sit on empty pages
+    /// other threads could use. (A 1-slice page goes to the spares first,
+    /// so a page that empties and fills again does not go through the extents.)
     private func giveBack(_ page: UnsafeMutablePointer<Page>, _ head: UInt, _ tail: UInt, _ count: UInt32) {
-        if page.pointee.heap == address { returnLocal(page, head, tail, count) } else { Heap.freeRemote(page, head, tail) }
+        guard page.pointee.heap == address else { return Heap.freeRemote(page, head, tail) }
+        returnLocal(page, head, tail, count)
+        if page.pointee.used == 0 && currentPage(Int(page.pointee.sizeClass)) != page {
+            release(page, Slices.index(of: page))
+        }
     }
 
     /// Gives every cached block back to its page.
