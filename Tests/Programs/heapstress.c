@@ -13,6 +13,10 @@
  *             into one page come back last in, first out
  *   reuse     the same across threads: a block another thread allocated is,
  *             once freed here, the next one of its size handed out here
+ *   idle      a thread allocates 40 MiB of small blocks in a 64 MiB pool and
+ *             then waits without allocating; once the blocks are freed (by
+ *             the thread itself, then by main), main gets the space back as
+ *             large blocks, twice
  *
  * Usage: heapstress <case>
  */
@@ -337,6 +341,74 @@ static void case_reuse(void)
     free(mine);
 }
 
+/* ---- idle: the space of a thread that waits ---- */
+
+#define IDLE_BLOCKS 655360 /* of 64 bytes: 40 MiB */
+#define IDLE_BIG (4u << 20)
+static void **idle_blocks;
+static int idle_phase, idle_round;
+static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle_change = PTHREAD_COND_INITIALIZER;
+
+static void idle_set(int phase)
+{
+    pthread_mutex_lock(&idle_lock);
+    idle_phase = phase;
+    pthread_cond_broadcast(&idle_change);
+    pthread_mutex_unlock(&idle_lock);
+}
+
+static void idle_wait(int phase)
+{
+    pthread_mutex_lock(&idle_lock);
+    while (idle_phase != phase) pthread_cond_wait(&idle_change, &idle_lock);
+    pthread_mutex_unlock(&idle_lock);
+}
+
+/* Round 0: allocates and frees everything itself; round 1: allocates, main frees. Waits between rounds. */
+static void *idle_worker(void *arg)
+{
+    (void)arg;
+    for (idle_round = 0; idle_round < 2; idle_round++) {
+        for (long i = 0; i < IDLE_BLOCKS; i++) {
+            idle_blocks[i] = malloc(64);
+            CHECKF(idle_blocks[i] != NULL, "round %d: block %ld of 64 bytes: errno %d", idle_round, i, errno);
+            memset(idle_blocks[i], (int)i, 64);
+        }
+        if (idle_round == 0)
+            for (long i = 0; i < IDLE_BLOCKS; i++) free(idle_blocks[i]);
+        idle_set(1);
+        idle_wait(0);
+    }
+    return NULL;
+}
+
+static void case_idle(void)
+{
+    idle_blocks = malloc(IDLE_BLOCKS * sizeof *idle_blocks);
+    CHECK(idle_blocks != NULL);
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, idle_worker, NULL) == 0);
+    for (int round = 0; round < 2; round++) {
+        idle_wait(1);
+        if (round == 1)
+            for (long i = 0; i < IDLE_BLOCKS; i++) free(idle_blocks[i]);
+        /* The worker waits: 40 MiB of the pool is free, in its pages. */
+        void *big[10];
+        for (int k = 0; k < 10; k++) {
+            big[k] = malloc(IDLE_BIG);
+            CHECKF(big[k] != NULL, "round %d (%s): large block %d of 4 MiB: errno %d", round,
+                   round == 0 ? "the waiting thread freed its blocks" : "main freed the waiting thread's blocks", k, errno);
+            memset(big[k], k, IDLE_BIG);
+        }
+        for (int k = 0; k < 10; k++) free(big[k]);
+        idle_set(0);
+    }
+    CHECK(pthread_join(thread, NULL) == 0);
+    free(idle_blocks);
+    printf("idle_rounds=2\n");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) FAIL("usage: heapstress <case>");
@@ -346,6 +418,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "giveback")) case_giveback();
     else if (!strcmp(argv[1], "lifo")) case_lifo();
     else if (!strcmp(argv[1], "reuse")) case_reuse();
+    else if (!strcmp(argv[1], "idle")) case_idle();
     else FAIL("unknown case %s", argv[1]);
     printf("OK %s\n", argv[1]);
     return 0;

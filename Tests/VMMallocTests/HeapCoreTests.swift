@@ -43,6 +43,12 @@ struct HeapCoreTests {
         #expect(r.result.stdout.contains("OK reuse"), "\(r.result)")
     }
 
+    @Test("a thread that waits without allocating does not keep the space of its freed blocks: another thread gets it back as large blocks, whoever freed them")
+    func waitingThreadsSpaceComesBack() throws {
+        let r = try heapstress("idle", size: "64M", timeout: 60)
+        #expect(r.result.stdout.value(of: "idle_rounds") == "2", "\(r.result)")
+    }
+
     @Test("after everything is freed the pool file falls below 10% of its peak within a second of further allocation")
     func spaceGivenBack() throws {
         let r = try heapstress("giveback", size: "1G", timeout: 120)

@@ -139,13 +139,14 @@ enum Extents {
     /// slice), reserved and out of the bins; when the pool has none, the empty
     /// pages kept by heaps are given back first (`Heap.reclaim`) and the search
     /// is made again. Takes the lock; nil when there is no room.
-    static func allocate(_ length: Int, alignment: Int = Slices.size) -> Int? {
+    /// `heapLocked`: the caller holds its own heap's lock.
+    static func allocate(_ length: Int, alignment: Int = Slices.size, heapLocked: Bool = false) -> Int? {
         let alignment = alignment > Slices.size ? alignment : Slices.size
         var held = lock.lock()
         var span = allocateLocked(length, alignment: alignment)
         if span == nil {
             if held { lock.unlock() }
-            Heap.reclaim()
+            Heap.reclaim(heapLocked: heapLocked)
             held = lock.lock()
             span = allocateLocked(length, alignment: alignment)
         }

@@ -57,7 +57,7 @@ enum Heap {
         }
         let block: UInt?
         if let heap = HeapRegistry.heapOfThisThread() {
-            block = heap.allocate(sizeClass)
+            block = heap.withLock { heap.allocate(sizeClass) }
         } else {
             block = HeapRegistry.allocateOrphan(sizeClass)
         }
@@ -84,12 +84,16 @@ enum Heap {
     }
 
     /// Before an allocation fails for lack of space: gives back the empty
-    /// pages of the calling thread's heap and of every heap without a thread.
-    static func reclaim() {
+    /// pages of the calling thread's heap (whose lock it holds if
+    /// `heapLocked`), of every heap without a thread, and those of other
+    /// threads' heaps that their owners are not using.
+    static func reclaim(heapLocked: Bool) {
         if let current = ThreadHeap.current, UInt(bitPattern: current) != HeapRegistry.exitedHeap {
-            ThreadHeap(current).collect(.everything)
+            let heap = ThreadHeap(current)
+            if heapLocked { heap.collect(.everything) } else { heap.withLock { heap.collect(.everything) } }
         }
         HeapRegistry.tendAllAbandoned()
+        HeapRegistry.tendAllOthers()
     }
 
     /// Clears the first `size` bytes at `pointer`, skipping the granules known to be zero.
@@ -195,10 +199,10 @@ enum Heap {
             // A thread that frees before it ever allocated gets its heap here, so that its frees are cached too.
             let heap = ThreadHeap.current.map { UInt(bitPattern: $0) } ?? HeapRegistry.heapOfThisThread()?.address ?? 0
             if heap != 0 && ThreadHeap(heap).classCache(Int(page.pointee.sizeClass)).pointee.limit > 0 {
-                ThreadHeap(heap).keep(block, Int(page.pointee.sizeClass))
+                ThreadHeap(heap).withLock { ThreadHeap(heap).keep(block, Int(page.pointee.sizeClass)) }
             } else if page.pointee.heap == heap {
                 // The debug variant: each block goes home, where it is checked.
-                ThreadHeap(heap).freeLocalSlow(page, block)
+                ThreadHeap(heap).withLock { ThreadHeap(heap).freeLocalSlow(page, block) }
             } else {
                 FreeBlock.push(block, before: 0)
                 freeRemote(page, block, block)

@@ -10,7 +10,8 @@ import VMMallocShim
 /// and puts the heap on the abandoned queue. Heaps are never destroyed, so
 /// a program that runs a million short threads one after another uses one
 /// heap. The slow path of running threads tends abandoned heaps, so memory
-/// freed into them is given back even if no new thread comes.
+/// freed into them is given back even if no new thread comes, and, one at a
+/// time, the heaps of other live threads, which may be waiting.
 ///
 /// Calls that cannot have a heap of their own (a thread past its destructor)
 /// use the orphan heap, under a lock.
@@ -25,6 +26,8 @@ enum HeapRegistry {
     private static let slabEndOffset = 40
     private static let heapCountOffset = 48
     private static let threadCountOffset = 56
+    /// The heap of a live thread tended last (`tendAnother`).
+    private static let tendCursorOffset = 64
     private static let sentinelOffset = 128
     private static let orphanOffset = sentinelOffset + MemoryLayout<Page>.stride
     private static let exitedOffset = orphanOffset + ThreadHeap.size
@@ -94,7 +97,7 @@ enum HeapRegistry {
     private static func threadExited(_ heap: ThreadHeap) {
         ThreadHeap.current = UnsafeMutableRawPointer(bitPattern: exitedHeap)
         // The current pages stay for the next thread; tending gives them back if none comes.
-        heap.collect(.allButCurrent)
+        heap.withLock { heap.collect(.allButCurrent) }
         let held = lock.lock()
         heap.state.pointee = abandoned
         pushAbandoned(heap)
@@ -148,7 +151,7 @@ enum HeapRegistry {
         let heap = popAbandoned()
         lock.unlock()
         guard let heap else { return }
-        heap.collect(which)
+        heap.withLock { heap.collect(which) }
         let held = lock.lock()
         pushAbandoned(heap)
         if held { lock.unlock() }
@@ -160,6 +163,44 @@ enum HeapRegistry {
         let count = heapCount
         if held { lock.unlock() }
         for _ in 0..<count { tendAbandoned(.everything) }
+    }
+
+    // MARK: - Heaps of live threads
+
+    /// Tends (`ThreadHeap.tend`) the next heap of a live thread after the
+    /// last one tended, if it is not `mine` and its lock is free: a thread
+    /// that waits keeps no empty page, nor pages that other threads' frees
+    /// emptied, for long. Called from the heartbeat.
+    static func tendAnother(than mine: ThreadHeap) {
+        guard lock.tryLock() else { return }
+        var address = word(tendCursorOffset).pointee
+        address = address == 0 ? word(allHeapsOffset).pointee : ThreadHeap(address).nextInRegistry.pointee
+        if address == 0 { address = word(allHeapsOffset).pointee }
+        word(tendCursorOffset).pointee = address
+        let state = address == 0 ? 0 : ThreadHeap(address).state.pointee
+        lock.unlock()
+        guard address != 0, address != mine.address, state == active else { return }
+        tendLive(ThreadHeap(address), .idle)
+    }
+
+    /// Tends every heap of a live thread but the caller's (when the pool is short of space).
+    static func tendAllOthers() {
+        let mine = UInt(bitPattern: ThreadHeap.current)
+        var address = word(allHeapsOffset).pointee
+        while address != 0 {
+            let heap = ThreadHeap(address)
+            if address != mine && heap.state.pointee == active { tendLive(heap, .everything) }
+            address = heap.nextInRegistry.pointee
+        }
+    }
+
+    /// Tends `heap` if its lock is free (never waits: the caller may hold its own heap's lock).
+    private static func tendLive(_ heap: ThreadHeap, _ which: ThreadHeap.Collection) {
+        let heapLock = heap.lock
+        guard heapLock.tryLock() else { return }
+        // Checked again under the heap's lock: its thread may have exited meanwhile.
+        if heap.state.pointee == active { heap.tend(which) }
+        heapLock.unlock()
     }
 
     // MARK: - The orphan heap
@@ -197,6 +238,8 @@ enum HeapRegistry {
         var address = word(allHeapsOffset).pointee
         while address != 0 {
             let heap = ThreadHeap(address)
+            // A thread that does not exist here may have held its heap's lock at the fork.
+            heap.lock.reset()
             if address != mine && heap.state.pointee == active {
                 heap.state.pointee = abandoned
                 pushAbandoned(heap)

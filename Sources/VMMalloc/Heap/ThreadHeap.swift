@@ -35,6 +35,7 @@ struct ThreadHeap {
 
     // Layout.
     // The first line is the owner's; `notified`, which other threads write, has the second to itself.
+    private static let lockOffset = 0
     private static let fullOffset = 8
     private static let stateOffset = 12
     private static let nextInRegistryOffset = 16
@@ -61,6 +62,19 @@ struct ThreadHeap {
     /// Pages a remote free took off the full list, pushed by the freeing thread.
     private var notified: UnsafeMutablePointer<Atomic<UInt>> { word(Self.notifiedOffset, Atomic<UInt>.self) }
     private var full: UnsafeMutablePointer<UInt32> { word(Self.fullOffset, UInt32.self) }
+    /// Held by the owner in its slow paths and by another thread tending the
+    /// heap (`tend`): everything but the class caches and the current pages,
+    /// which only the owner's fast paths touch, lock-free.
+    var lock: Mutex { Mutex(at: UnsafeMutableRawPointer(bitPattern: address &+ UInt(Self.lockOffset)).unsafelyUnwrapped) }
+
+    /// Runs `body` holding the heap's lock.
+    @inline(__always)
+    func withLock<R>(_ body: () -> R) -> R {
+        let lock = self.lock
+        let held = lock.lock()
+        defer { if held { lock.unlock() } }
+        return body()
+    }
     var state: UnsafeMutablePointer<UInt32> { word(Self.stateOffset, UInt32.self) }
     var nextInRegistry: UnsafeMutablePointer<UInt> { word(Self.nextInRegistryOffset, UInt.self) }
     var nextAbandoned: UnsafeMutablePointer<UInt> { word(Self.nextAbandonedOffset, UInt.self) }
@@ -185,7 +199,7 @@ struct ThreadHeap {
     }
 
     /// Moves the remote frees of `page` to its free list; false when there were none.
-    /// Only the owner calls this.
+    /// Only the holder of the owning heap's lock calls this (for the current page, only the owner).
     @discardableResult
     static func collectRemote(_ page: UnsafeMutablePointer<Page>) -> Bool {
         let remote = page.remoteFree
@@ -298,7 +312,7 @@ struct ThreadHeap {
             spareCount.pointee -= 1
             start = Int(spares[Int(spareCount.pointee)])
         } else {
-            guard let span = Extents.allocate(slices) else { return nil }
+            guard let span = Extents.allocate(slices, heapLocked: true) else { return nil }
             start = span
         }
         Pool.reservation.markWritten(from: Slices.offset(start), to: Slices.offset(start + slices))
@@ -431,8 +445,9 @@ struct ThreadHeap {
         for c in 1..<SizeClass.count where classCache(c).pointee.count > 0 { body(c, classCache(c).pointee.count) }
     }
 
-    /// Returns an empty page's slices to the spares or the extents.
-    private func release(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
+    /// Returns an empty page's slices to the spares (unless `spares` is
+    /// false) or the extents.
+    private func release(_ page: UnsafeMutablePointer<Page>, _ index: Int, spares keep: Bool = true) {
         // A page a remote free has announced stays until the notice is read.
         if page.remoteFree.pointee.load(ordering: .acquiring) & Page.RemoteState.mask == Page.RemoteState.noticed { return }
         if page.isInFull { removeFromFull(page) } else { removeFromQueue(page, index) }
@@ -440,7 +455,7 @@ struct ThreadHeap {
         page.pointee.heap = 0
         let slices = Int(page.pointee.slices)
         for k in 0..<slices { Slices.setEntry(index + k, 0) }
-        if slices == 1 && Int(spareCount.pointee) < Self.spareCapacity {
+        if keep && slices == 1 && Int(spareCount.pointee) < Self.spareCapacity {
             spares[Int(spareCount.pointee)] = UInt32(index)
             spareCount.pointee += 1
             return
@@ -492,6 +507,7 @@ struct ThreadHeap {
         lastBeat.pointee = now
         collect(.idle)
         HeapRegistry.tendAbandoned()
+        HeapRegistry.tendAnother(than: self)
         let lock = Extents.lock
         if lock.tryLock() {
             Extents.purgeIfDueLocked(now: now)
@@ -531,6 +547,37 @@ struct ThreadHeap {
             let page = Slices.page(index)
             let next = Int(page.pointee.next)
             if page.pointee.used == 0 { release(page, index) }
+            index = next
+        }
+        flushSpares()
+    }
+
+    /// What another thread may do for a heap whose thread is alive but may
+    /// be idle (it runs no heartbeat while it waits): read its notices,
+    /// collect the remote frees of its pages, and give back its empty pages
+    /// (`which`: `.idle` or `.everything`) and its spare slices. The class
+    /// caches and the current pages are left alone: the owner's fast paths
+    /// use them without the lock. The caller holds the heap's lock.
+    func tend(_ which: Collection) {
+        readNotices()
+        for c in 1..<SizeClass.count {
+            let current = currentPage(c)
+            var index = Int(first[c])
+            while index != 0 {
+                let page = Slices.page(index)
+                let next = Int(page.pointee.next)
+                if page != current {
+                    Self.collectRemote(page)
+                    if page.pointee.used == 0 && shouldRelease(page, which, isOnly: false) { release(page, index, spares: false) }
+                }
+                index = next
+            }
+        }
+        var index = Int(full.pointee)
+        while index != 0 {
+            let page = Slices.page(index)
+            let next = Int(page.pointee.next)
+            if page.pointee.used == 0 { release(page, index, spares: false) }
             index = next
         }
         flushSpares()
