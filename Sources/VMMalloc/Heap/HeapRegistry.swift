@@ -151,7 +151,12 @@ enum HeapRegistry {
         let heap = popAbandoned()
         lock.unlock()
         guard let heap else { return }
-        heap.withLock { heap.collect(which) }
+        // Only tried: the caller may hold its own heap's lock, and fork takes every heap's lock.
+        let heapLock = heap.lock
+        if heapLock.tryLock() {
+            heap.collect(which)
+            heapLock.unlock()
+        }
         let held = lock.lock()
         pushAbandoned(heap)
         if held { lock.unlock() }
@@ -215,9 +220,17 @@ enum HeapRegistry {
 
     // MARK: - Fork
 
-    /// Holds every heap-wide lock across fork: orphan, registry, extents (the lock order).
+    /// Holds every lock across fork, in the lock order: orphan, every heap's
+    /// (no slow path is halfway through a heap, for the child or a copy of the
+    /// pool; another heap's lock is only ever tried, so the order among heaps
+    /// does not matter), registry, extents.
     static func lockAll() -> Bool {
         let a = orphanLock.lock()
+        var address = word(allHeapsOffset).pointee
+        while address != 0 {
+            _ = ThreadHeap(address).lock.lock()
+            address = ThreadHeap(address).nextInRegistry.pointee
+        }
         let b = lock.lock()
         let c = Extents.lock.lock()
         return a && b && c
@@ -225,6 +238,11 @@ enum HeapRegistry {
 
     static func unlockAll() {
         Extents.lock.unlock()
+        var address = word(allHeapsOffset).pointee
+        while address != 0 {
+            ThreadHeap(address).lock.unlock()
+            address = ThreadHeap(address).nextInRegistry.pointee
+        }
         lock.unlock()
         orphanLock.unlock()
     }
