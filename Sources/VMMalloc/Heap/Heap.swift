@@ -85,8 +85,8 @@ enum Heap {
 
     /// Before an allocation fails for lack of space: gives back the empty
     /// pages of the calling thread's heap (whose lock it holds if
-    /// `heapLocked`), of every heap without a thread, and those of other
-    /// threads' heaps that their owners are not using.
+    /// `heapLocked`), of every heap without a thread, and of every other
+    /// thread's heap whose lock is free (`ThreadHeap.tend`).
     static func reclaim(heapLocked: Bool) {
         if let current = ThreadHeap.current, UInt(bitPattern: current) != HeapRegistry.exitedHeap {
             let heap = ThreadHeap(current)

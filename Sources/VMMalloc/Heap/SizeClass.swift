@@ -37,7 +37,6 @@ enum SizeClass {
         }
     }
 
-
     /// The block size of class `index`.
     static func size(_ index: Int) -> Int {
         if index <= 8 { return index &* 16 }
