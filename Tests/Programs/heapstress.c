@@ -17,6 +17,10 @@
  *             then waits without allocating; once the blocks are freed (by
  *             the thread itself, then by main), main gets the space back as
  *             large blocks, twice
+ *   crowded   four threads in a pool too small for them, for 4 seconds:
+ *             random sizes, blocks handed to another thread, pauses (while
+ *             others tend the heap), many allocations failing and the heap
+ *             going on; every block's contents checked before it is freed
  *
  * Usage: heapstress <case>
  */
@@ -409,6 +413,105 @@ static void case_idle(void)
     printf("idle_rounds=2\n");
 }
 
+/* ---- crowded: threads that run the pool out, pause, and tend each other's heaps ---- */
+
+#define CROWD_THREADS 4
+#define CROWD_SLOTS 20000
+#define CROWD_HANDED 4096
+static volatile int crowd_stop;
+static pthread_mutex_t crowd_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { void *p; size_t n; unsigned seed; } crowd_handed[CROWD_HANDED];
+static int crowd_handed_count;
+static long crowd_failures[CROWD_THREADS];
+
+static void *crowd_worker(void *arg)
+{
+    int id = (int)(uintptr_t)arg;
+    unsigned state = (unsigned)id * 7919u + 3;
+    void **p = calloc(CROWD_SLOTS, sizeof *p);
+    size_t *n = calloc(CROWD_SLOTS, sizeof *n);
+    unsigned *seed = calloc(CROWD_SLOTS, sizeof *seed);
+    CHECK(p != NULL && n != NULL && seed != NULL);
+    while (!crowd_stop) {
+        int k = (int)(rnd(&state) % CROWD_SLOTS);
+        if (p[k]) {
+            CHECKF(check_pattern(p[k], n[k], seed[k]), "thread %d: a %zu-byte block changed", id, n[k]);
+            if (rnd(&state) % 4 == 0) {
+                pthread_mutex_lock(&crowd_lock);
+                if (crowd_handed_count < CROWD_HANDED) {
+                    crowd_handed[crowd_handed_count].p = p[k];
+                    crowd_handed[crowd_handed_count].n = n[k];
+                    crowd_handed[crowd_handed_count].seed = seed[k];
+                    crowd_handed_count++;
+                    p[k] = NULL;
+                }
+                pthread_mutex_unlock(&crowd_lock);
+            }
+            if (p[k]) {
+                free(p[k]);
+                p[k] = NULL;
+            }
+        } else {
+            size_t size = rnd(&state) % 100 < 97 ? 1 + rnd(&state) % 2048 : 65536 + rnd(&state) % (1u << 20);
+            void *block = malloc(size);
+            if (!block) {
+                /* The pool is full: give back every other block and go on. */
+                CHECKF(errno == ENOMEM, "thread %d: malloc(%zu) failed with errno %d", id, size, errno);
+                crowd_failures[id]++;
+                for (int j = 0; j < CROWD_SLOTS; j += 2) {
+                    if (!p[j]) continue;
+                    CHECKF(check_pattern(p[j], n[j], seed[j]), "thread %d: a %zu-byte block changed", id, n[j]);
+                    free(p[j]);
+                    p[j] = NULL;
+                }
+                continue;
+            }
+            seed[k] = rnd(&state);
+            fill_pattern(block, size, seed[k]);
+            p[k] = block;
+            n[k] = size;
+        }
+        /* Now and then a pause: the other threads' heartbeats and failed allocations tend this heap meanwhile. */
+        if (rnd(&state) % 100000 == 0) usleep(20000 + rnd(&state) % 100000);
+        if (id == 0 && rnd(&state) % 8 == 0) {
+            pthread_mutex_lock(&crowd_lock);
+            while (crowd_handed_count > 0) {
+                crowd_handed_count--;
+                CHECKF(check_pattern(crowd_handed[crowd_handed_count].p, crowd_handed[crowd_handed_count].n,
+                                     crowd_handed[crowd_handed_count].seed), "a block handed between threads changed");
+                free(crowd_handed[crowd_handed_count].p);
+            }
+            pthread_mutex_unlock(&crowd_lock);
+        }
+    }
+    for (int j = 0; j < CROWD_SLOTS; j++) {
+        if (!p[j]) continue;
+        CHECKF(check_pattern(p[j], n[j], seed[j]), "thread %d: a %zu-byte block changed", id, n[j]);
+        free(p[j]);
+    }
+    free(p);
+    free(n);
+    free(seed);
+    return NULL;
+}
+
+static void case_crowded(void)
+{
+    pthread_t threads[CROWD_THREADS];
+    for (int i = 0; i < CROWD_THREADS; i++)
+        CHECK(pthread_create(&threads[i], NULL, crowd_worker, (void *)(uintptr_t)i) == 0);
+    sleep(4);
+    crowd_stop = 1;
+    for (int i = 0; i < CROWD_THREADS; i++) CHECK(pthread_join(threads[i], NULL) == 0);
+    while (crowd_handed_count > 0) {
+        crowd_handed_count--;
+        free(crowd_handed[crowd_handed_count].p);
+    }
+    long failures = 0;
+    for (int i = 0; i < CROWD_THREADS; i++) failures += crowd_failures[i];
+    printf("crowded_failures=%ld\n", failures);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) FAIL("usage: heapstress <case>");
@@ -419,6 +522,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "lifo")) case_lifo();
     else if (!strcmp(argv[1], "reuse")) case_reuse();
     else if (!strcmp(argv[1], "idle")) case_idle();
+    else if (!strcmp(argv[1], "crowded")) case_crowded();
     else FAIL("unknown case %s", argv[1]);
     printf("OK %s\n", argv[1]);
     return 0;

@@ -49,6 +49,13 @@ struct HeapCoreTests {
         #expect(r.result.stdout.value(of: "idle_rounds") == "2", "\(r.result)")
     }
 
+    @Test("four threads in a pool too small for them, handing blocks on and pausing while the others tend their heaps: allocations fail with ENOMEM and the heap goes on, every block intact")
+    func crowdedPool() throws {
+        let r = try heapstress("crowded", size: "24M", timeout: 60)
+        let failures = Int(r.result.stdout.value(of: "crowded_failures") ?? "") ?? 0
+        #expect(failures > 0, "the pool never ran out, so the crowded paths were not exercised\n\(r.result)")
+    }
+
     @Test("after everything is freed the pool file falls below 10% of its peak within a second of further allocation")
     func spaceGivenBack() throws {
         let r = try heapstress("giveback", size: "1G", timeout: 120)
