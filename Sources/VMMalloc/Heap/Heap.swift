@@ -197,12 +197,13 @@ enum Heap {
         case .small(let page, let block):
             if isFree(page, block) { return false }
             // A thread that frees before it ever allocated gets its heap here, so that its frees are cached too.
-            let heap = ThreadHeap.current.map { UInt(bitPattern: $0) } ?? HeapRegistry.heapOfThisThread()?.address ?? 0
-            if heap != 0 && ThreadHeap(heap).classCache(Int(page.pointee.sizeClass)).pointee.limit > 0 {
-                ThreadHeap(heap).withLock { ThreadHeap(heap).keep(block, Int(page.pointee.sizeClass)) }
-            } else if page.pointee.heap == heap {
+            let address = ThreadHeap.current.map { UInt(bitPattern: $0) } ?? HeapRegistry.heapOfThisThread()?.address ?? 0
+            let heap = ThreadHeap(address), c = Int(page.pointee.sizeClass)
+            if address != 0 && heap.classCache(c).pointee.limit > 0 {
+                heap.withLock { heap.keep(block, c) }
+            } else if page.pointee.heap == address {
                 // The debug variant: each block goes home, where it is checked.
-                ThreadHeap(heap).withLock { ThreadHeap(heap).freeLocalSlow(page, block) }
+                heap.withLock { heap.freeLocalSlow(page, block) }
             } else {
                 FreeBlock.push(block, before: 0)
                 freeRemote(page, block, block)

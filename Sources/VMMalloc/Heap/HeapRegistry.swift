@@ -191,11 +191,8 @@ enum HeapRegistry {
     /// Tends every heap of a live thread but the caller's (when the pool is short of space).
     static func tendAllOthers() {
         let mine = UInt(bitPattern: ThreadHeap.current)
-        var address = word(allHeapsOffset).pointee
-        while address != 0 {
-            let heap = ThreadHeap(address)
-            if address != mine && heap.state.pointee == active { tendLive(heap, .everything) }
-            address = heap.nextInRegistry.pointee
+        forEachThreadHeap { heap in
+            if heap.address != mine && heap.state.pointee == active { tendLive(heap, .everything) }
         }
     }
 
@@ -226,11 +223,7 @@ enum HeapRegistry {
     /// does not matter), registry, extents.
     static func lockAll() -> Bool {
         let a = orphanLock.lock()
-        var address = word(allHeapsOffset).pointee
-        while address != 0 {
-            _ = ThreadHeap(address).lock.lock()
-            address = ThreadHeap(address).nextInRegistry.pointee
-        }
+        forEachThreadHeap { heap in _ = heap.lock.lock() }
         let b = lock.lock()
         let c = Extents.lock.lock()
         return a && b && c
@@ -238,11 +231,7 @@ enum HeapRegistry {
 
     static func unlockAll() {
         Extents.lock.unlock()
-        var address = word(allHeapsOffset).pointee
-        while address != 0 {
-            ThreadHeap(address).lock.unlock()
-            address = ThreadHeap(address).nextInRegistry.pointee
-        }
+        forEachThreadHeap { heap in heap.lock.unlock() }
         lock.unlock()
         orphanLock.unlock()
     }
@@ -253,16 +242,13 @@ enum HeapRegistry {
         lock.reset()
         orphanLock.reset()
         let mine = UInt(bitPattern: ThreadHeap.current)
-        var address = word(allHeapsOffset).pointee
-        while address != 0 {
-            let heap = ThreadHeap(address)
+        forEachThreadHeap { heap in
             // A thread that does not exist here may have held its heap's lock at the fork.
             heap.lock.reset()
-            if address != mine && heap.state.pointee == active {
+            if heap.address != mine && heap.state.pointee == active {
                 heap.state.pointee = abandoned
                 pushAbandoned(heap)
             }
-            address = heap.nextInRegistry.pointee
         }
     }
 
@@ -271,6 +257,13 @@ enum HeapRegistry {
     /// Calls `body` with every heap, the orphan heap included.
     static func forEachHeap(_ body: (ThreadHeap) -> Void) {
         body(ThreadHeap(orphanHeap))
+        forEachThreadHeap(body)
+    }
+
+    /// Calls `body` with every heap threads have had, newest first (heaps
+    /// are never destroyed, and a new one goes in front, so the walk needs
+    /// no lock).
+    private static func forEachThreadHeap(_ body: (ThreadHeap) -> Void) {
         var address = word(allHeapsOffset).pointee
         while address != 0 {
             let heap = ThreadHeap(address)

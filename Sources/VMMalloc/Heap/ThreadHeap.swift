@@ -445,9 +445,8 @@ struct ThreadHeap {
         for c in 1..<SizeClass.count where classCache(c).pointee.count > 0 { body(c, classCache(c).pointee.count) }
     }
 
-    /// Returns an empty page's slices to the spares (unless `spares` is
-    /// false) or the extents.
-    private func release(_ page: UnsafeMutablePointer<Page>, _ index: Int, spares keep: Bool = true) {
+    /// Returns an empty page's slices to the spares or the extents.
+    private func release(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
         // A page a remote free has announced stays until the notice is read.
         if page.remoteFree.pointee.load(ordering: .acquiring) & Page.RemoteState.mask == Page.RemoteState.noticed { return }
         if page.isInFull { removeFromFull(page) } else { removeFromQueue(page, index) }
@@ -455,7 +454,7 @@ struct ThreadHeap {
         page.pointee.heap = 0
         let slices = Int(page.pointee.slices)
         for k in 0..<slices { Slices.setEntry(index + k, 0) }
-        if keep && slices == 1 && Int(spareCount.pointee) < Self.spareCapacity {
+        if slices == 1 && Int(spareCount.pointee) < Self.spareCapacity {
             spares[Int(spareCount.pointee)] = UInt32(index)
             spareCount.pointee += 1
             return
@@ -529,15 +528,34 @@ struct ThreadHeap {
     /// the spare slices.
     func collect(_ which: Collection) {
         flushCaches()
+        givePagesBack(which, sparingCurrent: false)
+    }
+
+    /// What another thread may do for a heap whose thread is alive but may
+    /// be idle (it runs no heartbeat while it waits): `collect` without the
+    /// class caches and the current pages, which the owner's fast paths use
+    /// without the lock. `which` is `.idle` or `.everything`. The caller
+    /// holds the heap's lock.
+    func tend(_ which: Collection) {
+        givePagesBack(which, sparingCurrent: true)
+    }
+
+    /// Reads the notices, collects every page's remote frees, gives back the
+    /// empty pages `which` says (not the current ones if `sparingCurrent`),
+    /// then the spare slices.
+    private func givePagesBack(_ which: Collection, sparingCurrent: Bool) {
         readNotices()
         for c in 1..<SizeClass.count {
+            let current = sparingCurrent ? currentPage(c) : nil
             var index = Int(first[c])
             while index != 0 {
                 let page = Slices.page(index)
                 let next = Int(page.pointee.next)
-                Self.collectRemote(page)
-                if page.pointee.used == 0 && shouldRelease(page, which, isOnly: index == Int(first[c]) && next == 0) {
-                    release(page, index)
+                if page != current {
+                    Self.collectRemote(page)
+                    if page.pointee.used == 0 && shouldRelease(page, which, isOnly: index == Int(first[c]) && next == 0) {
+                        release(page, index)
+                    }
                 }
                 index = next
             }
@@ -547,37 +565,6 @@ struct ThreadHeap {
             let page = Slices.page(index)
             let next = Int(page.pointee.next)
             if page.pointee.used == 0 { release(page, index) }
-            index = next
-        }
-        flushSpares()
-    }
-
-    /// What another thread may do for a heap whose thread is alive but may
-    /// be idle (it runs no heartbeat while it waits): read its notices,
-    /// collect the remote frees of its pages, and give back its empty pages
-    /// (`which`: `.idle` or `.everything`) and its spare slices. The class
-    /// caches and the current pages are left alone: the owner's fast paths
-    /// use them without the lock. The caller holds the heap's lock.
-    func tend(_ which: Collection) {
-        readNotices()
-        for c in 1..<SizeClass.count {
-            let current = currentPage(c)
-            var index = Int(first[c])
-            while index != 0 {
-                let page = Slices.page(index)
-                let next = Int(page.pointee.next)
-                if page != current {
-                    Self.collectRemote(page)
-                    if page.pointee.used == 0 && shouldRelease(page, which, isOnly: false) { release(page, index, spares: false) }
-                }
-                index = next
-            }
-        }
-        var index = Int(full.pointee)
-        while index != 0 {
-            let page = Slices.page(index)
-            let next = Int(page.pointee.next)
-            if page.pointee.used == 0 { release(page, index, spares: false) }
             index = next
         }
         flushSpares()
