@@ -5,7 +5,9 @@
  *   remote    producers allocate, consumers on other threads check and free
  *   handover  20000 short threads leave blocks behind for main to free; the
  *             pool file must not grow with the number of threads
- *   forkload  fork repeatedly while two threads allocate; children allocate too
+ *   forkload  fork repeatedly while two threads allocate; each child allocates
+ *             on its main thread and on two new threads, which take over the
+ *             heaps of the threads fork left behind
  *   giveback  after freeing everything, the pool file shrinks below 10% of its
  *             peak within a second of further allocation
  *   lifo      a block just freed is the next one of its size handed out (it
@@ -179,46 +181,79 @@ static void case_handover(void)
 
 static volatile int stop_threads;
 
+/* A thread of the parent: small blocks only, so that it runs on the fast
+ * paths (its class caches and current pages) nearly all the time, and fork
+ * catches it there; every block is written whole, links and marks included. */
 static void *churner(void *arg)
 {
+    enum { SLOTS = 2000 };
     unsigned state = (unsigned)(uintptr_t)arg;
-    void *slots[256] = {0};
+    static void *all_slots[2][SLOTS];
+    void **slots = all_slots[(uintptr_t)arg & 1];
     while (!stop_threads) {
-        unsigned i = rnd(&state) % 256;
+        unsigned i = rnd(&state) % SLOTS;
         free(slots[i]);
-        size_t n = random_size(&state);
+        size_t n = 16 + rnd(&state) % 1500;
         slots[i] = malloc(n);
         CHECK(slots[i] != NULL);
-        memset(slots[i], (int)i, n < 64 ? n : 64);
+        memset(slots[i], (int)i, n);
     }
-    for (int i = 0; i < 256; i++) free(slots[i]);
+    for (int i = 0; i < SLOTS; i++) free(slots[i]);
     return NULL;
+}
+
+/* In a child: blocks of the churners' sizes, allocated, checked and freed in
+ * random order, on whichever heap the thread has (a new thread takes one that
+ * fork left behind). Returns 0, or the exit status that says what went wrong. */
+static int child_churn(unsigned state, int rounds)
+{
+    enum { SLOTS = 512 };
+    void *blocks[SLOTS] = {0};
+    size_t sizes[SLOTS] = {0};
+    for (int r = 0; r < rounds; r++) {
+        unsigned i = rnd(&state) % SLOTS;
+        if (blocks[i]) {
+            if (malloc_usable_size(blocks[i]) < sizes[i]) return 4;
+            if (!check_pattern(blocks[i], sizes[i], i + (unsigned)sizes[i])) return 5;
+            free(blocks[i]);
+        }
+        size_t n = 16 + rnd(&state) % 1500;
+        blocks[i] = malloc(n);
+        if (!blocks[i]) return 3;
+        sizes[i] = n < 128 ? n : 128;
+        fill_pattern(blocks[i], sizes[i], i + (unsigned)sizes[i]);
+    }
+    for (int i = 0; i < SLOTS; i++) {
+        if (blocks[i] && !check_pattern(blocks[i], sizes[i], (unsigned)i + (unsigned)sizes[i])) return 5;
+        free(blocks[i]);
+    }
+    return 0;
+}
+
+static void *child_thread(void *arg)
+{
+    return (void *)(uintptr_t)child_churn((unsigned)(uintptr_t)arg, 100000);
 }
 
 static void case_forkload(void)
 {
     pthread_t t[2];
-    for (int i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, churner, (void *)(uintptr_t)(i + 11)) == 0);
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, churner, (void *)(uintptr_t)(i + 10)) == 0);
+    usleep(100000);
     for (int f = 0; f < 40; f++) {
         pid_t pid = fork();
         CHECK(pid >= 0);
         if (pid == 0) {
-            unsigned state = (unsigned)f;
-            static void *blocks[1000];
-            static size_t sizes[1000];
-            for (int i = 0; i < 1000; i++) {
-                size_t n = random_size(&state);
-                blocks[i] = malloc(n);
-                if (!blocks[i]) _exit(3);
-                sizes[i] = n < 128 ? n : 128;
-                fill_pattern(blocks[i], sizes[i], (unsigned)i);
+            pthread_t c[2];
+            for (int i = 0; i < 2; i++)
+                if (pthread_create(&c[i], NULL, child_thread, (void *)(uintptr_t)(f * 2 + i + 1))) _exit(6);
+            int status = child_churn((unsigned)f, 100000);
+            for (int i = 0; i < 2; i++) {
+                void *result;
+                if (pthread_join(c[i], &result)) _exit(6);
+                if (!status) status = (int)(uintptr_t)result;
             }
-            for (int i = 0; i < 1000; i++) {
-                if (malloc_usable_size(blocks[i]) < sizes[i]) _exit(4);
-                if (!check_pattern(blocks[i], sizes[i], (unsigned)i)) _exit(5);
-                free(blocks[i]);
-            }
-            _exit(0);
+            _exit(status);
         }
         int status = 0;
         CHECK(waitpid(pid, &status, 0) == pid);

@@ -24,7 +24,7 @@ struct HeapCoreTests {
         #expect(r.result.stdout.contains("OK handover"), "\(r.result)")
     }
 
-    @Test("fork 40 times while two threads allocate; each child allocates and checks its blocks",
+    @Test("fork 40 times while two threads allocate; in each child, main and two new threads (on the heaps fork left behind) allocate and check their blocks",
           arguments: ["1", "2", "3"])
     func forkUnderLoad(mode: String) throws {
         let r = try heapstress("forkload", size: "256M", fork: mode, timeout: 180)

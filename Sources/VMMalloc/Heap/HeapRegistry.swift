@@ -66,6 +66,10 @@ enum HeapRegistry {
 
     private static let active: UInt32 = 1
     private static let abandoned: UInt32 = 2
+    /// Abandoned by fork, in the child: what its thread's fast paths were
+    /// changing may be torn (see `ThreadHeap.forgetFastPathState`), so that
+    /// is dropped when the heap is first taken off the abandoned queue.
+    private static let forked: UInt32 = 3
 
     // MARK: - Threads
 
@@ -142,6 +146,11 @@ enum HeapRegistry {
         let heap = ThreadHeap(head.pointee)
         head.pointee = heap.nextAbandoned.pointee
         if head.pointee == 0 { word(abandonedTailOffset).pointee = 0 }
+        if heap.state.pointee == forked {
+            // Off the queue the heap is the caller's alone, and nothing else touches what this drops.
+            heap.forgetFastPathState()
+            heap.state.pointee = abandoned
+        }
         return heap
     }
 
@@ -236,7 +245,9 @@ enum HeapRegistry {
         orphanLock.unlock()
     }
 
-    /// In the child: the locks are free, and every other thread's heap is now abandoned.
+    /// In the child: the locks are free, and every other thread's heap is now
+    /// abandoned (as `forked`: its fast-path state is dropped when first
+    /// used, not here, so that a child that only execs pays nothing).
     static func childAfterFork() {
         Extents.lock.reset()
         lock.reset()
@@ -246,7 +257,7 @@ enum HeapRegistry {
             // A thread that does not exist here may have held its heap's lock at the fork.
             heap.lock.reset()
             if heap.address != mine && heap.state.pointee == active {
-                heap.state.pointee = abandoned
+                heap.state.pointee = forked
                 pushAbandoned(heap)
             }
         }
