@@ -59,6 +59,19 @@ struct PoolFileTests {
         #expect(used >= 100 << 10 && used <= 120 << 10, "\(r.result)")
     }
 
+    @Test("a process that may not create files (a seccomp sandbox, as man-db runs its helpers) says so in one line and runs on the system allocator")
+    func sandboxedProcess() throws {
+        let exe = try Programs.build("sandbox.c")
+        let r = try runInPool(exe)
+        expectClean(r)
+        #expect(r.result.stdout.contains("OK sandbox"), "\(r.result)")
+        let lines = r.result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("libvmmalloc: cannot create the pool file in VMMALLOC_POOL_DIR=")
+                    && lines[0].contains("Function not implemented")
+                    && lines[0].hasSuffix("(a sandbox forbids it); this process allocates from the system allocator"),
+                "expected one line saying why there is no pool:\n\(r.result)")
+    }
+
     @Test("a program killed by SIGKILL gives the pool's space back to the file system and leaves no file",
           .enabled(if: Mounts.available, "needs root and mount(8) to mount a tmpfs of its own; NOT CHECKED"))
     func killedProgramFreesSpace() throws {

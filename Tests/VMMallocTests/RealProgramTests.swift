@@ -154,6 +154,22 @@ struct RealProgramTests {
     print(len(d), len(t), len(parts))
     """
 
+    @Test("man formats a page; its helpers, which man-db's sandbox forbids to create files, run on the system allocator")
+    func man() throws {
+        let env = ["MANWIDTH": "80", "LC_ALL": "C.UTF-8", "MANPAGER": "cat", "PAGER": "cat"]
+        let c = try Real.compare(try tool("man"), ["ls"], env: env)
+        Real.expectSame(c, "man ls")
+        #expect(c.pooled.stdout.contains("list directory contents"), "man printed no page:\n\(c.pooled)")
+        // man itself has its heap in the pool.
+        #expect(c.reports.contains { $0.comm == "man" && $0.mallocIsVmmalloc && $0.freshInPool },
+                "man did not allocate from the pool: \(c.reports)")
+        // Each sandboxed helper says, in one line, that it runs without a pool; nothing else is said.
+        for line in c.pooled.stderr.split(separator: "\n") {
+            #expect(line.hasPrefix("libvmmalloc: cannot create the pool file") && line.contains("(a sandbox forbids it)"),
+                    "man under the library wrote something else on stderr:\n\(c.pooled)")
+        }
+    }
+
     @Test("python3 with PYTHONMALLOC=malloc builds big dicts, lists and strings")
     func python() throws {
         let c = try Real.compare(try tool("python3"), ["-c", Self.pythonScript], env: ["PYTHONMALLOC": "malloc"])

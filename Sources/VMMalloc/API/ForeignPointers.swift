@@ -9,9 +9,10 @@ enum ForeignPointers {
     private static let usableSizeFunction = Atomic<UInt>(0)
 
     /// A block from the system allocator, for the calls the pool cannot serve
-    /// while it is being created; nil where there is none.
+    /// (while it is being created, or in a process that cannot have one);
+    /// nil where there is none.
     static func allocate(_ size: Int, alignment: Int, zeroed: Bool) -> UnsafeMutableRawPointer? {
-        Log.say(.calls, "allocating from the system allocator while the pool is created")
+        Log.say(.calls, "allocating from the system allocator (no pool yet, or none possible)")
         #if os(Linux)
         if alignment > 16 { return __libc_memalign(alignment, size) }
         return zeroed ? __libc_calloc(1, size) : __libc_malloc(size)

@@ -11,6 +11,8 @@ enum Pool {
     private static let notCreated: UInt32 = 0
     private static let creating: UInt32 = 1
     private static let ready: UInt32 = 2
+    /// The process may not make a pool (see `create`): the system allocator serves it.
+    private static let unavailable: UInt32 = 3
 
     private static let state = Atomic<UInt32>(0)
 
@@ -41,10 +43,11 @@ enum Pool {
     /// The thread creating the pool, while it does.
     private static let creator = Atomic<UInt>(0)
 
-    /// Makes sure the pool exists; cheap once it does. False only for a call
-    /// made by the creating thread itself while it creates the pool (another
+    /// Makes sure the pool exists; cheap once it does. False for a call made
+    /// by the creating thread itself while it creates the pool (another
     /// preloaded library's wrapper of a system call the creation makes, that
-    /// allocates): such a call is served by the system allocator instead.
+    /// allocates), and in a process that may not make a pool at all: such
+    /// calls are served by the system allocator instead.
     @inline(__always)
     static func ensureCreated() -> Bool {
         if state.load(ordering: .acquiring) == ready { return true }
@@ -56,21 +59,32 @@ enum Pool {
         if state.compareExchange(expected: notCreated, desired: creating, ordering: .acquiring).exchanged {
             creator.store(Platform.currentThread, ordering: .relaxed)
             let savedErrno = vmm_errno()
-            create()
+            let created = create()
             vmm_set_errno(savedErrno)
-            state.store(ready, ordering: .releasing)
+            state.store(created ? ready : unavailable, ordering: .releasing)
             creator.store(0, ordering: .relaxed)
-            ForkSupport.install(mode: configuration.forkMode)
-            return true
+            if created { ForkSupport.install(mode: configuration.forkMode) }
+            return created
         }
         if creator.load(ordering: .relaxed) == Platform.currentThread { return false }
-        while state.load(ordering: .acquiring) != ready { Platform.yieldToOS() }
-        return true
+        while true {
+            switch state.load(ordering: .acquiring) {
+            case ready: return true
+            case unavailable: return false
+            default: Platform.yieldToOS()
+            }
+        }
     }
 
     /// Creates the file and the mapping, or stops the process with one line
     /// saying what is wrong. Allocates nothing.
-    private static func create() {
+    ///
+    /// One failure does not stop the process: a system call answered with
+    /// ENOSYS, which is how a seccomp sandbox refuses it (man-db runs its
+    /// helpers in one that forbids creating files). Such a process cannot
+    /// have a pool under any setting, so it says so in one line and runs on
+    /// the system allocator (false), where there is one.
+    private static func create() -> Bool {
         let config: Configuration
         switch Configuration.fromEnvironment() {
         case .success(let value): config = value
@@ -84,7 +98,9 @@ enum Pool {
         let file: BackingFile
         switch BackingFile.open(in: config.directory) {
         case .success(let value): file = value
-        case .failure(let error): fail(.cannotCreateFile(directory: config.directory, error))
+        case .failure(let error):
+            if isSandboxed(by: error) { return sandboxed(.cannotCreateFile(directory: config.directory, error)) }
+            fail(.cannotCreateFile(directory: config.directory, error))
         }
         let filePageSize = file.pageSize
         let pageMask = filePageSize - 1
@@ -96,11 +112,14 @@ enum Pool {
         case .noRoom(let free)?:
             fail(.noRoom(directory: config.directory, free: free, size: config.poolSizeText), closing: file)
         case .cannotSize(let error)?:
+            if isSandboxed(by: error) { return sandboxed(.cannotSizeFile(directory: config.directory, error), closing: file) }
             fail(.cannotSizeFile(directory: config.directory, error), closing: file)
         }
         let granule = SpaceReservation.granule(forPageSize: filePageSize)
         guard let mapping = Platform.mapAligned(file.fd, length: size, alignment: granule) else {
-            fail(.cannotMap(size: config.poolSizeText, .current), closing: file)
+            let error = Platform.Errno.current
+            if isSandboxed(by: error) { return sandboxed(.cannotMap(size: config.poolSizeText, error), closing: file) }
+            fail(.cannotMap(size: config.poolSizeText, error), closing: file)
         }
 
         let bitmapOffset = Heap.headerSize
@@ -120,6 +139,22 @@ enum Pool {
             fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
         }
         Trace.poolCreated()
+        return true
+    }
+
+    /// Whether `error` is a sandbox's refusal that the system allocator can take over from.
+    private static func isSandboxed(by error: Platform.Errno) -> Bool {
+        error == .notImplemented && Platform.hasForeignAllocator
+    }
+
+    /// Says in one line that this process runs without a pool, and why.
+    private static func sandboxed(_ error: ConfigurationError, closing file: BackingFile = BackingFile()) -> Bool {
+        if file.fd >= 0 { file.close() }
+        var line = Message("libvmmalloc: ")
+        error.render(into: &line)
+        line.append(" (a sandbox forbids it); this process allocates from the system allocator")
+        line.writeLine()
+        return false
     }
 
     /// A copy of VMMALLOC_POOL_DIR, for the copies of the pool made at fork

@@ -16,6 +16,8 @@ package enum Platform {
         package static let interrupted = Errno(rawValue: EINTR)
         package static let unsupported = Errno(rawValue: EOPNOTSUPP)
         package static let invalidArgument = Errno(rawValue: EINVAL)
+        /// What a seccomp sandbox answers for a system call it forbids.
+        package static let notImplemented = Errno(rawValue: ENOSYS)
     }
 
     /// Writes all of `bytes`, retrying after signals; gives up silently on
