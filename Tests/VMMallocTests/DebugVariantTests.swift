@@ -206,6 +206,25 @@ struct DebugVariantTests {
                 "the second process did not append to the first one's log:\n\(both)")
     }
 
+    @Test("VMMALLOC_LOG_FILE: a script's own descriptor 3 gets only what the script writes there, the log file the library's lines")
+    func logFileBesideScriptDescriptors() throws {
+        let work = TempDir.work("log")
+        defer { work.remove() }
+        try "from the input file\n".write(toFile: work.file("input"), atomically: true, encoding: .utf8)
+        let log = work.file("vmmalloc.log")
+        let pool = TempDir.pool()
+        defer { pool.remove() }
+        let env = try poolEnvironment(dir: pool.path, size: "64M", library: try Library.debugPath(),
+                                      extra: ["VMMALLOC_LOG_LEVEL": "3", "VMMALLOC_LOG_FILE": log, "W": work.path])
+        let r = try run(try tool("bash"), ["-c", RealProgramTests.descriptorScript], environment: env, timeout: 60)
+        #expect(r.exitStatus == 0 && r.stdout == "done\n" && r.stderr.isEmpty, "\(r)")
+        let three = try? String(contentsOfFile: work.file("three"), encoding: .utf8)
+        #expect(three == "to three\nfrom the input file\nfrom a subshell\n", "descriptor 3 got: \(three ?? "nothing")")
+        let logged = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(logged.contains("pool created in ") && logged.contains("remapping the pool private"),
+                "the log file lacks the library's lines:\n\(logged.prefix(2000))")
+    }
+
     @Test("VMMALLOC_LOG_FILE ending in '-': one file per process, the forked child's with its own pid")
     func logFilePerProcess() throws {
         let work = TempDir.work("log")

@@ -170,6 +170,35 @@ struct RealProgramTests {
         }
     }
 
+    /// A script that takes descriptors 3 to 9 for itself, as shell scripts do.
+    static let descriptorScript = """
+        set -e
+        exec 3>"$W/three" 4>"$W/four" 9<"$W/input"
+        for n in 5 6 7 8; do eval "exec $n>/dev/null"; done
+        echo "to three" >&3
+        /bin/echo "external to four" >&4
+        read -r line <&9; echo "$line" >&3
+        ( /bin/echo "from a subshell" >&3 )
+        printf 'a\\nb\\n' | sort -r | cat >&4
+        exec 3>&-
+        /bin/true
+        echo done
+        """
+
+    @Test("a shell script that takes descriptors 3 to 9 for itself (exec 3>file) runs commands, pipelines and subshells as usual")
+    func scriptDescriptors() throws {
+        let work = TempDir.work("fds")
+        defer { work.remove() }
+        try "from the input file\n".write(toFile: work.file("input"), atomically: true, encoding: .utf8)
+        let r = try runInPool(try tool("bash"), ["-c", Self.descriptorScript], extra: ["W": work.path], timeout: 60)
+        expectClean(r, "bash:")
+        #expect(r.result.stdout == "done\n" && r.result.stderr.isEmpty, "\(r.result)")
+        let three = try? String(contentsOfFile: work.file("three"), encoding: .utf8)
+        let four = try? String(contentsOfFile: work.file("four"), encoding: .utf8)
+        #expect(three == "to three\nfrom the input file\nfrom a subshell\n", "descriptor 3 got: \(three ?? "nothing")")
+        #expect(four == "external to four\nb\na\n", "descriptor 4 got: \(four ?? "nothing")")
+    }
+
     @Test("python3 with PYTHONMALLOC=malloc builds big dicts, lists and strings")
     func python() throws {
         let c = try Real.compare(try tool("python3"), ["-c", Self.pythonScript], env: ["PYTHONMALLOC": "malloc"])

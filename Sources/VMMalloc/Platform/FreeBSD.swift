@@ -9,6 +9,9 @@ extension Platform {
     /// refuse a private mapping for lack of swap.
     static var noReserve: Int32 { 0 }
 
+    /// RLIMIT_NOFILE as getrlimit takes it.
+    static var openFileResource: Int32 { RLIMIT_NOFILE }
+
     static var currentThread: UInt { UInt(bitPattern: pthread_self()) }
 
     /// The page size of the file open as `fd` (FreeBSD has no hugetlbfs).

@@ -8,6 +8,9 @@ extension Platform {
     /// The mmap flag for a private mapping that commits no swap up front.
     static var noReserve: Int32 { MAP_NORESERVE }
 
+    /// RLIMIT_NOFILE as getrlimit takes it.
+    static var openFileResource: __rlimit_resource_t { RLIMIT_NOFILE }
+
     /// The calling thread, as a number that is never 0.
     static var currentThread: UInt { pthread_self() }
 

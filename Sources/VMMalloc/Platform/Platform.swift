@@ -19,10 +19,29 @@ extension Platform {
     /// Opens the file at `path`, created if needed, for appending lines to it.
     static func openForAppending(_ path: UnsafePointer<CChar>) -> Result<Int32, Errno> {
         let fd = vmm_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        return fd >= 0 ? .success(fd) : .failure(.current)
+        return fd >= 0 ? .success(keepOutOfTheWay(fd)) : .failure(.current)
     }
 
     static var processID: Int { Int(getpid()) }
+
+    /// Moves a descriptor the library keeps for the whole run out of the
+    /// numbers programs pick themselves (shells' `exec 3>file`, a program's
+    /// own `dup2(pipe, 3)`): to the lowest free number from seven eighths of
+    /// the open-file limit (at most 1024) up, closing the old number. A
+    /// program that took the old number over would otherwise close the
+    /// pool's file, or have the log written into its own file. Returns `fd`
+    /// unchanged where no such number is free.
+    static func keepOutOfTheWay(_ fd: Int32) -> Int32 {
+        var limit = rlimit()
+        guard getrlimit(openFileResource, &limit) == 0 else { return fd }
+        let ceiling = UInt64(limit.rlim_cur) < 1024 ? Int32(limit.rlim_cur) : 1024
+        let least = ceiling - ceiling / 8
+        guard least > fd else { return fd }
+        let moved = vmm_dup_at_least(fd, least)
+        guard moved >= 0 else { return fd }
+        close(fd)
+        return moved
+    }
 
     /// Which file an open descriptor refers to.
     struct FileIdentity: Equatable {

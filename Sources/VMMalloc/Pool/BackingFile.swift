@@ -22,7 +22,7 @@ struct BackingFile {
 
     /// A new, empty, unnamed file in `directory`.
     static func open(in directory: UnsafePointer<CChar>) -> Result<BackingFile, Platform.Errno> {
-        Platform.createUnnamedFile(in: directory).map { BackingFile(fd: $0) }
+        Platform.createUnnamedFile(in: directory).map { BackingFile(fd: Platform.keepOutOfTheWay($0)) }
     }
 
     enum SizingFailure: Error {

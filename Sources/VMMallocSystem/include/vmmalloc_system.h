@@ -46,6 +46,11 @@ static inline int vmm_open(const char *path, int flags, mode_t mode) {
     return open(path, flags, mode);
 }
 
+// fcntl(2) is variadic too: a close-on-exec copy of fd numbered least or more.
+static inline int vmm_dup_at_least(int fd, int least) {
+    return fcntl(fd, F_DUPFD_CLOEXEC, least);
+}
+
 // The flag for an unnamed temporary file, 0 where the system has none.
 static inline int vmm_o_tmpfile(void) {
 #ifdef O_TMPFILE
