@@ -3,8 +3,12 @@
  * daemons do, then opens a file of its own (which takes the number the pool's
  * descriptor had) and allocates a lot. The library must not add space to that
  * file, and must keep serving allocations from the pool.
- * With a second argument "fork", it then forks, and the child allocates too.
+ * With a second argument "fork", it then forks, and the child allocates too
+ * and checks a block the parent filled; with a third, "limit", a copy of the
+ * pool file cannot be made at that fork (RLIMIT_FSIZE far below the pool).
  */
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include "poolcheck.h"
 
@@ -31,16 +35,31 @@ int main(int argc, char **argv)
     printf("victim_size=%lld\n", (long long)st.st_size);
     printf("allocated=%zu\n", total);
     if (argc > 2 && strcmp(argv[2], "fork") == 0) {
+        if (argc > 3 && strcmp(argv[3], "limit") == 0) {
+            signal(SIGXFSZ, SIG_IGN);
+            struct rlimit rl = {1 << 20, 1 << 20};
+            CHECK(setrlimit(RLIMIT_FSIZE, &rl) == 0);
+        }
+        char *mine = malloc(4096);
+        CHECK(mine != NULL);
+        fill_pattern(mine, 4096, 42);
         fflush(stdout);
         pid_t pid = fork();
         CHECK(pid >= 0);
         if (pid == 0) {
+            /* The child's pool is its own: what it writes, the parent does not see. */
             char *q = malloc(1 << 20);
-            _exit(q != NULL && in_pool(q) ? 0 : 3);
+            if (q == NULL || !in_pool(q) || !check_pattern(mine, 4096, 42)) _exit(3);
+            memset(q, 0x55, 1 << 20);
+            memset(mine, 0x55, 4096);
+            free(q);
+            _exit(0);
         }
         int status;
         CHECK(waitpid(pid, &status, 0) == pid);
         printf("child_status=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        printf("parent_block_intact=%d\n", check_pattern(mine, 4096, 42));
+        free(mine);
     }
     close(fd);
     unlink(path);

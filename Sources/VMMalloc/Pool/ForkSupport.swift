@@ -39,7 +39,20 @@ enum ForkSupport {
         case .shared:
             break
         case .copyOnWrite:
-            makePrivate()
+            if Pool.file.isShared && !Pool.file.isStillOpen {
+                // The program closed the pool's descriptor (as daemons do), so the
+                // file cannot be mapped again: the child gets a copy of it, as in mode 2.
+                Log.say(.calls, "the pool's descriptor is closed: copying the pool for the child instead")
+                if case .failure(let error) = copyPool() {
+                    var line = Message("libvmmalloc: VMMALLOC_FORK=1: the program closed the pool's file descriptor ")
+                    line.append(Int(Pool.file.fd))
+                    line.append(", and the pool cannot be copied for the child process instead: ")
+                    line.append(error)
+                    fatal(&line)
+                }
+            } else {
+                makePrivate()
+            }
         case .copyFile:
             if case .failure(let error) = copyPool() {
                 var line = Message("libvmmalloc: VMMALLOC_FORK=2: cannot copy the pool for the child process: ")
@@ -91,7 +104,7 @@ enum ForkSupport {
         guard Pool.file.isStillOpen else {
             var line = Message("libvmmalloc: the program closed the pool's file descriptor ")
             line.append(Int(Pool.file.fd))
-            line.append(", so the pool cannot be remapped private for fork (VMMALLOC_FORK=1 or 3)")
+            line.append(", so the pool cannot be remapped private for fork (VMMALLOC_FORK=3, after the copy failed)")
             fatal(&line)
         }
         guard Platform.remap(Pool.base, length: Int(Pool.length), fd: Pool.file.fd, shared: false) else {
