@@ -9,6 +9,10 @@
  *        sandbox inside   shows that files cannot be created, then uses
  *                         every allocation call and checks the blocks; prints
  *                         "OK sandbox" at the end
+ *        sandbox later    allocates from the pool first, then forbids
+ *                         fallocate (ENOSYS) and allocates 200 MiB more, which
+ *                         must come from the pool all the same; prints
+ *                         "OK later"
  */
 #include "poolcheck.h"
 #include <linux/audit.h>
@@ -31,6 +35,50 @@
 #define __O_TMPFILE 020000000
 #endif
 
+static void install(struct sock_filter *code, unsigned short length)
+{
+    struct sock_fprog program = { .len = length, .filter = code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) FAIL("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program)) FAIL("PR_SET_SECCOMP: %s", strerror(errno));
+}
+
+/* fallocate answers ENOSYS, as a service's system-call filter may make it. */
+static void forbid_fallocate(void)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    install(code, sizeof code / sizeof code[0]);
+}
+
+static void later(void)
+{
+    char *first = malloc(100);
+    CHECKF(first != NULL, "malloc(100) failed: %s", strerror(errno));
+    check_in_pool(first, "malloc before the filter");
+    forbid_fallocate();
+    enum { N = 200 };
+    static char *blocks[N];
+    for (int i = 0; i < N; i++) {
+        blocks[i] = malloc(1 << 20);
+        CHECKF(blocks[i] != NULL, "MiB %d: malloc failed once fallocate was forbidden: %s", i, strerror(errno));
+        check_in_pool(blocks[i], "malloc after the filter");
+        memset(blocks[i], i, 1 << 20);
+    }
+    for (int i = 0; i < N; i++) {
+        CHECKF(blocks[i][12345] == (char)i, "MiB %d changed", i);
+        free(blocks[i]);
+    }
+    free(first);
+    puts("OK later");
+}
+
 static void install_filter(void)
 {
     struct sock_filter code[] = {
@@ -45,9 +93,7 @@ static void install_filter(void)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
-    struct sock_fprog program = { .len = sizeof code / sizeof code[0], .filter = code };
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) FAIL("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program)) FAIL("PR_SET_SECCOMP: %s", strerror(errno));
+    install(code, sizeof code / sizeof code[0]);
 }
 
 static void inside(void)
@@ -94,6 +140,10 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "inside")) {
         inside();
+        return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "later")) {
+        later();
         return 0;
     }
     install_filter();

@@ -72,6 +72,14 @@ struct PoolFileTests {
                 "expected one line saying why there is no pool:\n\(r.result)")
     }
 
+    @Test("once a sandbox forbids fallocate (ENOSYS) after start, the pool reserves its space by faulting it in: 200 MiB more still come from the pool")
+    func fallocateForbiddenLater() throws {
+        let exe = try Programs.build("sandbox.c")
+        let r = try runInPool(exe, ["later"], size: "512M")
+        expectClean(r)
+        #expect(r.result.stdout.contains("OK later") && r.result.stderr.isEmpty, "\(r.result)")
+    }
+
     @Test("a program killed by SIGKILL gives the pool's space back to the file system and leaves no file",
           .enabled(if: Mounts.available, "needs root and mount(8) to mount a tmpfs of its own; NOT CHECKED"))
     func killedProgramFreesSpace() throws {

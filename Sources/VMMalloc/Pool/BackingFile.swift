@@ -58,7 +58,8 @@ struct BackingFile {
     /// Allocates the file's space under [offset, offset+length) of the
     /// mapping at `mapping`; false when the file system is full. Without the
     /// descriptor, or where the file system cannot preallocate (ZFS and other
-    /// copy-on-write file systems), the range is faulted in for writing
+    /// copy-on-write file systems) or a sandbox forbids fallocate (ENOSYS),
+    /// the range is faulted in for writing
     /// instead, which allocates it just as well; where that is not possible
     /// either, there is nothing more to do than go on. Nothing to do at all
     /// once the pool is private.
@@ -67,7 +68,7 @@ struct BackingFile {
         if isStillOpen {
             switch Platform.reserveSpace(fd, offset: offset, length: length) {
             case nil: return true
-            case let error? where error == .unsupported || error == .invalidArgument: break
+            case let error? where error.meansUnsupported: break
             case let error?:
                 Log.error("cannot reserve the pool file's space", error)
                 return false
@@ -76,7 +77,7 @@ struct BackingFile {
         switch Platform.populateForWriting(mapping + offset, length: length) {
         case nil: return true
         case let error?:
-            if error == .unsupported || error == .invalidArgument { return true }
+            if error.meansUnsupported { return true }
             Log.error("cannot fault in the pool file's space", error)
             return false
         }
@@ -85,7 +86,7 @@ struct BackingFile {
     /// Gives the file's space under [offset, offset+length) of the mapping at
     /// `mapping` back to the file system; true when it now reads as zeros.
     func punch(offset: Int, length: Int, mapping: UnsafeMutableRawPointer) -> Bool {
-        if isStillOpen { return Platform.punchHole(fd, offset: offset, length: length) == nil }
+        if isStillOpen, Platform.punchHole(fd, offset: offset, length: length) == nil { return true }
         return Platform.removeMapped(mapping + offset, length: length) == nil
     }
 

@@ -18,6 +18,12 @@ package enum Platform {
         package static let invalidArgument = Errno(rawValue: EINVAL)
         /// What a seccomp sandbox answers for a system call it forbids.
         package static let notImplemented = Errno(rawValue: ENOSYS)
+
+        /// Whether a call failed because the system or the file system cannot
+        /// do it at all (or a sandbox forbids it), not for lack of room.
+        package var meansUnsupported: Bool {
+            self == .unsupported || self == .invalidArgument || self == .notImplemented
+        }
     }
 
     /// Writes all of `bytes`, retrying after signals; gives up silently on

@@ -18,6 +18,7 @@ __BEGIN_DECLS
 
 #define F_GETFD 1
 #define F_SETFD 2
+#define F_DUPFD_CLOEXEC 17
 #define FD_CLOEXEC 1
 
 int open(const char *, int, ...);

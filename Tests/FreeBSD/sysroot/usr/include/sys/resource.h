@@ -7,6 +7,7 @@ __BEGIN_DECLS
 #define RLIMIT_CPU 0
 #define RLIMIT_FSIZE 1
 #define RLIMIT_DATA 2
+#define RLIMIT_NOFILE 8
 #define RLIMIT_AS 10
 #define RLIM_INFINITY ((rlim_t)(((uint64_t)1 << 63) - 1))
 struct rlimit {
