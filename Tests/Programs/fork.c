@@ -9,6 +9,8 @@
  *               parent=<inode> <perms> of the pool mapping holding the data.
  * fork limit  : the same after setrlimit(RLIMIT_FSIZE) below the pool size
  *               (a copy of the pool file cannot be made).
+ * fork chdir  : the same after chdir("/"), as daemons do (a relative
+ *               VMMALLOC_POOL_DIR must still name the same directory).
  * fork exec   : fork+exec, system(), popen(), posix_spawn.
  * fork hello  : what the exec case runs: one allocation in its own pool.
  */
@@ -98,10 +100,11 @@ static int wait_child(pid_t pid, const char *who)
     return WEXITSTATUS(status);
 }
 
-static void case_data(int limit)
+static void case_data(int limit, int elsewhere)
 {
     make_blocks();
     print_mapping("before");
+    if (elsewhere && chdir("/")) FAIL("chdir: %s", strerror(errno));
     if (limit) {
         const char *s = getenv("VMMALLOC_POOL_SIZE");
         (void)s;
@@ -214,8 +217,9 @@ static void case_exec(const char *self)
 int main(int argc, char **argv)
 {
     if (argc != 2) FAIL("usage: fork data|limit|exec|hello");
-    if (!strcmp(argv[1], "data")) case_data(0);
-    else if (!strcmp(argv[1], "limit")) case_data(1);
+    if (!strcmp(argv[1], "data")) case_data(0, 0);
+    else if (!strcmp(argv[1], "limit")) case_data(1, 0);
+    else if (!strcmp(argv[1], "chdir")) case_data(0, 1);
     else if (!strcmp(argv[1], "exec")) case_exec(argv[0]);
     else if (!strcmp(argv[1], "hello")) {
         void *p = malloc(10);

@@ -1,4 +1,5 @@
 // fork(2) in the modes of VMMALLOC_FORK.
+import Foundation
 import Testing
 
 /// The pool mapping lines fork.c prints: "<who>=<inode> <perms>".
@@ -26,9 +27,20 @@ struct ForkTests {
 
     /// Runs fork.c `scenario` in `mode` (nil: VMMALLOC_FORK unset) and checks
     /// what every mode must do: both processes keep working and keep their data.
-    func runData(_ scenario: String, mode: String?) throws -> Observed? {
+    func runData(_ scenario: String, mode: String?, relativeDirectory: Bool = false) throws -> Observed? {
         let exe = try Programs.build("fork.c")
-        let r = try runInPool(exe, [scenario], size: "64M", fork: mode)
+        let r: PoolRun
+        if relativeDirectory {
+            // VMMALLOC_POOL_DIR relative to the working directory the program starts in.
+            let pool = TempDir.pool()
+            defer { pool.remove() }
+            let parent = (pool.path as NSString).deletingLastPathComponent
+            let env = try poolEnvironment(dir: (pool.path as NSString).lastPathComponent, size: "64M", fork: mode)
+            let result = try run(exe, [scenario], environment: env, directory: parent, timeout: 120)
+            r = PoolRun(result: result, poolDir: pool.path, leftovers: pool.entries())
+        } else {
+            r = try runInPool(exe, [scenario], size: "64M", fork: mode)
+        }
         let label = "VMMALLOC_FORK=\(mode ?? "<unset>") fork \(scenario):"
         expectClean(r, label)
         let out = r.result.stdout
@@ -63,6 +75,14 @@ struct ForkTests {
         #expect(o.child.shared, "mode \(mode): the child's own pool should be a shared mapping of its file: \(o.child)")
         #expect(o.parent.inode == o.before.inode && o.parent.shared,
                 "mode \(mode): the parent's pool changed: before \(o.before), after \(o.parent)")
+    }
+
+    @Test("a relative VMMALLOC_POOL_DIR and a program that changes its working directory before fork: the copy lands in the pool directory (modes 2 and 3)",
+          arguments: ["2", "3"])
+    func copyAfterChdir(_ mode: String) throws {
+        guard let o = try runData("chdir", mode: mode, relativeDirectory: true) else { return }
+        #expect(o.child.inode != o.before.inode && o.child.shared,
+                "mode \(mode): expected the child on its own copy of the pool file; before \(o.before), child \(o.child)")
     }
 
     @Test("mode 3 when the copy cannot be made (RLIMIT_FSIZE): fork still works, as mode 1")

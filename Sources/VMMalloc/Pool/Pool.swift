@@ -158,15 +158,24 @@ enum Pool {
     }
 
     /// A copy of VMMALLOC_POOL_DIR, for the copies of the pool made at fork
-    /// long after start, whatever the program did to its environment since.
+    /// long after start, whatever the program did to its environment since;
+    /// a relative one is made absolute, for a program that changes its
+    /// working directory (as daemons do).
     nonisolated(unsafe) private static var directoryCopy = StackBuffer()
 
     private static func keepDirectory() {
         let length = strlen(configuration.directory)
-        guard length < StackBuffer.capacity else { return }
         configuration.directory = directoryCopy.withBytes { bytes in
-            memcpy(bytes.baseAddress!, configuration.directory, length + 1)
-            return UnsafePointer(bytes.baseAddress!.assumingMemoryBound(to: CChar.self))
+            let buffer = bytes.baseAddress!.assumingMemoryBound(to: CChar.self)
+            var start = 0
+            if configuration.directory.pointee != 0x2F /* "/" */, getcwd(buffer, bytes.count) != nil {
+                start = strlen(buffer)
+                buffer[start] = 0x2F
+                start += 1
+            }
+            guard start + length < bytes.count else { return configuration.directory }
+            memcpy(buffer + start, configuration.directory, length + 1)
+            return UnsafePointer(buffer)
         }
     }
 
