@@ -23,6 +23,9 @@
  *             random sizes, blocks handed to another thread, pauses (while
  *             others tend the heap), many allocations failing and the heap
  *             going on; every block's contents checked before it is freed
+ *   sparse    300 threads at once, each holding 100 blocks of 16-2015 bytes
+ *             (about 28 MiB in all, a few blocks of each of 40 size classes
+ *             per thread) in a 64 MiB pool: every allocation must succeed
  *
  * Usage: heapstress <case>
  */
@@ -530,6 +533,53 @@ static void *crowd_worker(void *arg)
     return NULL;
 }
 
+/* ---- sparse: many threads, few blocks of many classes each ---- */
+
+enum { SPARSE_THREADS = 300, SPARSE_BLOCKS = 100 };
+static pthread_barrier_t sparse_barrier;
+static int sparse_failures;
+static pthread_mutex_t sparse_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *sparse_thread(void *arg)
+{
+    unsigned state = (unsigned)(uintptr_t)arg * 2654435761u + 1;
+    void *blocks[SPARSE_BLOCKS];
+    size_t sizes[SPARSE_BLOCKS];
+    int failures = 0;
+    for (int i = 0; i < SPARSE_BLOCKS; i++) {
+        sizes[i] = 16 + rnd(&state) % 2000;
+        blocks[i] = malloc(sizes[i]);
+        if (!blocks[i]) {
+            CHECKF(errno == ENOMEM, "malloc(%zu) failed with errno %d", sizes[i], errno);
+            failures++;
+            continue;
+        }
+        fill_pattern(blocks[i], sizes[i], (unsigned)(uintptr_t)arg * 1000 + (unsigned)i);
+    }
+    /* All threads hold their blocks at once. */
+    pthread_barrier_wait(&sparse_barrier);
+    for (int i = 0; i < SPARSE_BLOCKS; i++) {
+        if (!blocks[i]) continue;
+        CHECKF(check_pattern(blocks[i], sizes[i], (unsigned)(uintptr_t)arg * 1000 + (unsigned)i),
+               "thread %d: block %d changed", (int)(uintptr_t)arg, i);
+        free(blocks[i]);
+    }
+    pthread_mutex_lock(&sparse_lock);
+    sparse_failures += failures;
+    pthread_mutex_unlock(&sparse_lock);
+    return NULL;
+}
+
+static void case_sparse(void)
+{
+    static pthread_t threads[SPARSE_THREADS];
+    CHECK(pthread_barrier_init(&sparse_barrier, NULL, SPARSE_THREADS) == 0);
+    for (int t = 0; t < SPARSE_THREADS; t++)
+        CHECKF(pthread_create(&threads[t], NULL, sparse_thread, (void *)(uintptr_t)t) == 0, "pthread_create %d", t);
+    for (int t = 0; t < SPARSE_THREADS; t++) pthread_join(threads[t], NULL);
+    printf("sparse_failures=%d\n", sparse_failures);
+}
+
 static void case_crowded(void)
 {
     pthread_t threads[CROWD_THREADS];
@@ -558,6 +608,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "reuse")) case_reuse();
     else if (!strcmp(argv[1], "idle")) case_idle();
     else if (!strcmp(argv[1], "crowded")) case_crowded();
+    else if (!strcmp(argv[1], "sparse")) case_sparse();
     else FAIL("unknown case %s", argv[1]);
     printf("OK %s\n", argv[1]);
     return 0;

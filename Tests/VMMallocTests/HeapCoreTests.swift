@@ -56,6 +56,12 @@ struct HeapCoreTests {
         #expect(failures > 0, "the pool never ran out, so the crowded paths were not exercised\n\(r.result)")
     }
 
+    @Test("300 threads each holding a few blocks of 40 size classes (28 MiB in all) in a 64 MiB pool: no allocation fails")
+    func manySparseThreads() throws {
+        let r = try heapstress("sparse", size: "64M", timeout: 120)
+        #expect(r.result.stdout.value(of: "sparse_failures") == "0", "\(r.result)")
+    }
+
     @Test("after everything is freed the pool file falls below 10% of its peak within a second of further allocation")
     func spaceGivenBack() throws {
         let r = try heapstress("giveback", size: "1G", timeout: 120)

@@ -18,7 +18,8 @@ enum Extents {
     private static let wildernessFreedAtOffset = 12
     private static let wildernessOffset = 16
     private static let wildernessPurgedOffset = 20
-    private static let bitmapOffset = 24
+    private static let usedOffset = 24
+    private static let bitmapOffset = 32
     private static let binsOffset = bitmapOffset + 4 * 8
     static let storageSize = binsOffset + binCount * 4
 
@@ -46,6 +47,18 @@ enum Extents {
     }
 
     static var wilderness: Int { Int(wildernessPointer.pointee) }
+
+    /// Slices taken out (pages, large blocks, heaps' slabs), counted under the lock.
+    private static var used: UnsafeMutablePointer<UInt> {
+        UnsafeMutablePointer(bitPattern: storage + UInt(usedOffset)).unsafelyUnwrapped
+    }
+
+    /// Whether more than a quarter of the pool's slices are taken: then a
+    /// heap's first blocks of a size class do not get a slice of their own
+    /// (see `ThreadHeap.allocate`). Read without the lock: a hint.
+    static var isCrowded: Bool {
+        Int(used.pointee) > (Slices.end - Slices.first) / 4
+    }
 
     /// When a span last went back into the wilderness, and whether its space was given back since.
     private static var wildernessFreedAt: UnsafeMutablePointer<UInt32> {
@@ -185,6 +198,7 @@ enum Extents {
     /// on either side stays free, as old as the span was.
     private static func take(_ start: Int, _ end: Int, from span: Int) -> Bool {
         guard reserve(start, end, tablesFrom: start > Slices.first ? start - 1 : start) else { return false }
+        used.pointee += UInt(end - start)
         let spanEnd = span + Int(Slices.page(span).pointee.slices)
         let freedAt = Slices.page(span).pointee.freedAt
         let purged = Slices.page(span).pointee.flags & Flag.purged != 0
@@ -200,6 +214,7 @@ enum Extents {
         let from = wilderness
         guard end <= Slices.end, reserve(start, end, tablesFrom: from) else { return false }
         wildernessPointer.pointee = UInt32(end)
+        used.pointee += UInt(end - start)
         if start > from {
             insertFree(from, start - from, freedAt: wildernessFreedAt.pointee, purged: wildernessPurged.pointee != 0)
         }
@@ -290,6 +305,7 @@ enum Extents {
         vmmAssert(headerIsIntact, "the pool header was overwritten", UnsafeRawPointer(bitPattern: storage))
         vmmAssert(start >= Slices.first && start + length <= Slices.end, "a span outside the pool is freed",
                   UnsafeRawPointer(Slices.address(start)))
+        used.pointee -= UInt(length)
         var first = start
         var end = start + length
         // The merged span is as old as its oldest part, so that a span that

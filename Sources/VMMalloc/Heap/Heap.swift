@@ -55,9 +55,11 @@ enum Heap {
             // A size_t beyond Int.max can never fit.
             return size >= 0 ? allocateLarge(size, alignment: alignment, zeroed: zeroed) : nil
         }
-        let block: UInt?
+        var block: UInt?
         if let heap = HeapRegistry.heapOfThisThread() {
             block = heap.withLock { heap.allocate(sizeClass) }
+            // A heap without a page of the class in a crowded (or full) pool shares the orphan heap's pages.
+            if block == nil && heap.mayShare(sizeClass) { block = HeapRegistry.allocateOrphan(sizeClass) }
         } else {
             block = HeapRegistry.allocateOrphan(sizeClass)
         }

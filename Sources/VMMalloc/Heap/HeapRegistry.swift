@@ -38,7 +38,7 @@ enum HeapRegistry {
     nonisolated(unsafe) private(set) static var sentinelPage: UInt = 0
     /// The heap of threads past their destructor: no page, so every call takes the slow path.
     nonisolated(unsafe) private(set) static var exitedHeap: UInt = 0
-    nonisolated(unsafe) private static var orphanHeap: UInt = 0
+    nonisolated(unsafe) private(set) static var orphanHeap: UInt = 0
     nonisolated(unsafe) private static var key = pthread_key_t()
 
     private static var lock: Mutex { Mutex(at: UnsafeMutableRawPointer(bitPattern: storage).unsafelyUnwrapped) }

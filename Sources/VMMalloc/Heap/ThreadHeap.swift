@@ -52,7 +52,9 @@ struct ThreadHeap {
     private static let classesOffset = 128
     private static let firstOffset = classesOffset + SizeClass.count * ClassCache.stride
     private static let lastOffset = firstOffset + SizeClass.count * 4
-    static let size = (lastOffset + SizeClass.count * 4 + 63) & ~63
+    private static let pageCountOffset = lastOffset + SizeClass.count * 4
+    private static let sharedBytesOffset = pageCountOffset + SizeClass.count * 4
+    static let size = (sharedBytesOffset + SizeClass.count * 4 + 63) & ~63
 
     @inline(__always)
     private func word<T: ~Copyable>(_ offset: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
@@ -89,6 +91,32 @@ struct ThreadHeap {
     }
     private var first: UnsafeMutablePointer<UInt32> { word(Self.firstOffset, UInt32.self) }
     private var last: UnsafeMutablePointer<UInt32> { word(Self.lastOffset, UInt32.self) }
+    /// Pages of each class the heap holds, full ones included.
+    private var pageCount: UnsafeMutablePointer<UInt32> { word(Self.pageCountOffset, UInt32.self) }
+
+    /// Bytes of blocks of each class the heap's thread took from the orphan
+    /// heap's pages while it had no page of the class (only the owner counts).
+    private var sharedBytes: UnsafeMutablePointer<UInt32> { word(Self.sharedBytesOffset, UInt32.self) }
+
+    /// A heap takes blocks of a class from the orphan heap's pages (shared,
+    /// locked) rather than a page of its own while the pool is crowded, it
+    /// has no page of the class, and it has taken less than half a slice of
+    /// them so far: a thread that uses a few blocks of many classes costs no
+    /// slice per class, and one that uses many gets its own page soon.
+    private static let sharedBytesLimit: UInt32 = UInt32(Slices.size / 2)
+
+    private func sharesOrphanPages(_ c: Int) -> Bool {
+        pageCount[c] == 0 && sharedBytes[c] < Self.sharedBytesLimit && address != HeapRegistry.orphanHeap
+            && Extents.isCrowded
+    }
+
+    /// Whether the heap holds no page of class `c` (`Heap.allocate` then
+    /// tries the orphan heap's pages); counts the block it may take there.
+    func mayShare(_ c: Int) -> Bool {
+        guard pageCount[c] == 0 else { return false }
+        sharedBytes[c] &+= UInt32(SizeClass.size(c))
+        return true
+    }
 
     /// An empty heap: every class points at the sentinel page, which has no
     /// free block, and has an empty cache that holds `limit` blocks (none for
@@ -171,6 +199,11 @@ struct ThreadHeap {
             if !markFull(page, index) { continue }
             index = next
         }
+        // In a crowded pool a class this heap has no page of takes no slice
+        // of its own: the caller shares the orphan heap's pages instead, so
+        // that many threads that each use a few blocks of many classes do not
+        // run the pool out with pages that are mostly empty.
+        if sharesOrphanPages(c) { return nil }
         guard let page = newPage(c) else { return nil }
         makeCurrent(page, c)
         return Self.pop(page)
@@ -312,9 +345,11 @@ struct ThreadHeap {
             spareCount.pointee -= 1
             start = Int(spares[Int(spareCount.pointee)])
         } else {
-            guard let span = Extents.allocate(slices, heapLocked: true) else { return nil }
+            // The orphan heap is shared under its own lock; the caller's heap is not locked then.
+            guard let span = Extents.allocate(slices, heapLocked: address != HeapRegistry.orphanHeap) else { return nil }
             start = span
         }
+        pageCount[c] += 1
         Pool.reservation.markWritten(from: Slices.offset(start), to: Slices.offset(start + slices))
         let page = Slices.page(start)
         let blockSize = SizeClass.size(c)
@@ -450,6 +485,7 @@ struct ThreadHeap {
         // A page a remote free has announced stays until the notice is read.
         if page.remoteFree.pointee.load(ordering: .acquiring) & Page.RemoteState.mask == Page.RemoteState.noticed { return }
         if page.isInFull { removeFromFull(page) } else { removeFromQueue(page, index) }
+        pageCount[Int(page.pointee.sizeClass)] -= 1
         page.remoteFree.pointee.store(0, ordering: .relaxed)
         page.pointee.heap = 0
         let slices = Int(page.pointee.slices)
