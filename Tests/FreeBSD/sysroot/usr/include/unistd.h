@@ -16,6 +16,7 @@ __BEGIN_DECLS
 #define _SC_PHYS_PAGES 121
 
 int access(const char *, int);
+char *getcwd(char *, size_t);
 int close(int);
 int ftruncate(int, off_t);
 int unlink(const char *);
