@@ -29,4 +29,17 @@ struct ThreadTests {
         expectClean(r, "threads churn:")
         #expect(r.result.stdout.contains("OK churn"), "\(r.result)")
     }
+
+    @Test("a thread that may be cancelled is never cancelled inside the library: its calls that are cancellation points (open, close, write, fallocate) run with cancellation disabled")
+    func noCancellationPointsInside() throws {
+        let checker = try Programs.build("cancelcheck.c", shared: true)
+        let exe = try Programs.build("cancelpoints.c")
+        let r = try runInPool(exe, size: "1G", fork: "2", extra: ["LD_PRELOAD": "\(try Library.path()) \(checker)"])
+        expectClean(r, "cancelpoints:")
+        #expect(r.result.stdout.contains("OK cancelpoints"), "\(r.result)")
+        let lines = r.result.stderrLines
+        #expect(!lines.contains { $0.hasPrefix("cancelcheck:") }, "\(r.result)")
+        // The refused free's line shows that write was called, and checked.
+        #expect(lines.contains { $0.hasPrefix("libvmmalloc: free(") }, "\(r.result)")
+    }
 }

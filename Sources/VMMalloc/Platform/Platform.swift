@@ -14,11 +14,11 @@ extension Platform {
     /// The size of a base page.
     static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
 
-    static func close(_ fd: Int32) { _ = VMMallocShim.close(fd) }
+    static func close(_ fd: Int32) { withoutCancellation { _ = VMMallocShim.close(fd) } }
 
     /// Opens the file at `path`, created if needed, for appending lines to it.
     static func openForAppending(_ path: UnsafePointer<CChar>) -> Result<Int32, Errno> {
-        let fd = vmm_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = withoutCancellation { vmm_open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) }
         return fd >= 0 ? .success(keepOutOfTheWay(fd)) : .failure(.current)
     }
 
@@ -39,7 +39,7 @@ extension Platform {
         guard least > fd else { return fd }
         let moved = vmm_dup_at_least(fd, least)
         guard moved >= 0 else { return fd }
-        close(fd)
+        Platform.close(fd)
         return moved
     }
 

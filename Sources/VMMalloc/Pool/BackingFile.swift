@@ -22,7 +22,8 @@ struct BackingFile {
 
     /// A new, empty, unnamed file in `directory`.
     static func open(in directory: UnsafePointer<CChar>) -> Result<BackingFile, Platform.Errno> {
-        Platform.createUnnamedFile(in: directory).map { BackingFile(fd: Platform.keepOutOfTheWay($0)) }
+        Platform.withoutCancellation { Platform.createUnnamedFile(in: directory) }
+            .map { BackingFile(fd: Platform.keepOutOfTheWay($0)) }
     }
 
     enum SizingFailure: Error {
@@ -66,7 +67,7 @@ struct BackingFile {
     func reserve(offset: Int, length: Int, mapping: UnsafeMutableRawPointer) -> Bool {
         guard isShared else { return true }
         if isStillOpen {
-            switch Platform.reserveSpace(fd, offset: offset, length: length) {
+            switch Platform.withoutCancellation({ Platform.reserveSpace(fd, offset: offset, length: length) }) {
             case nil: return true
             case let error? where error.meansUnsupported: break
             case let error?:
@@ -86,7 +87,9 @@ struct BackingFile {
     /// Gives the file's space under [offset, offset+length) of the mapping at
     /// `mapping` back to the file system; true when it now reads as zeros.
     func punch(offset: Int, length: Int, mapping: UnsafeMutableRawPointer) -> Bool {
-        if isStillOpen, Platform.punchHole(fd, offset: offset, length: length) == nil { return true }
+        if isStillOpen, Platform.withoutCancellation({ Platform.punchHole(fd, offset: offset, length: length) }) == nil {
+            return true
+        }
         return Platform.removeMapped(mapping + offset, length: length) == nil
     }
 

@@ -29,7 +29,13 @@ enum ForkSupport {
     }
 
     /// Before fork, in the forking thread: hold the heap still and ready the pool for two processes.
+    /// (Copying the pool makes system calls that are cancellation points: the
+    /// thread must not end here, with every lock held.)
     private static func prepare() {
+        Platform.withoutCancellation { prepareHoldingStill() }
+    }
+
+    private static func prepareHoldingStill() {
         let savedErrno = vmm_errno()
         defer { vmm_set_errno(savedErrno) }
         lockHeld = Heap.prepareFork()

@@ -26,9 +26,26 @@ package enum Platform {
         }
     }
 
+    /// Runs `body` with the calling thread's cancellation disabled. The
+    /// library's system calls that are cancellation points (open, close,
+    /// write, fallocate) run so: a thread with a pending pthread_cancel must
+    /// not end inside malloc or free, holding a lock every other thread then
+    /// waits for forever.
+    @inline(__always)
+    package static func withoutCancellation<R>(_ body: () -> R) -> R {
+        var previous: Int32 = 0
+        _ = pthread_setcancelstate(Int32(PTHREAD_CANCEL_DISABLE), &previous)
+        defer { _ = pthread_setcancelstate(previous, &previous) }
+        return body()
+    }
+
     /// Writes all of `bytes`, retrying after signals; gives up silently on
-    /// any other failure (there is nobody left to tell).
+    /// any other failure (there is nobody left to tell). Not a cancellation point.
     package static func write(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
+        withoutCancellation { writeAll(fd, bytes, count) }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) {
         var done = 0
         while done < count {
             let n = VMMallocSystem.write(fd, bytes + done, count - done)

@@ -12,5 +12,8 @@ int pthread_setspecific(pthread_key_t, const void *);
 void *pthread_getspecific(pthread_key_t);
 int pthread_equal(pthread_t, pthread_t);
 int pthread_atfork(void (*)(void), void (*)(void), void (*)(void));
+#define PTHREAD_CANCEL_ENABLE 0
+#define PTHREAD_CANCEL_DISABLE 1
+int pthread_setcancelstate(int, int *);
 __END_DECLS
 #endif
