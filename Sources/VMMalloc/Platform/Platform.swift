@@ -30,10 +30,13 @@ extension Platform {
     /// the open-file limit (at most 1024) up, closing the old number. A
     /// program that took the old number over would otherwise close the
     /// pool's file, or have the log written into its own file. Returns `fd`
-    /// unchanged where no such number is free.
+    /// unchanged where no such number is free, and under a limit below 256:
+    /// a program that lowered it that far uses the numbers just under it
+    /// itself (it may have inherited descriptors up to there), and the
+    /// lowest free one is the least likely to be in its way.
     static func keepOutOfTheWay(_ fd: Int32) -> Int32 {
         var limit = rlimit()
-        guard getrlimit(openFileResource, &limit) == 0 else { return fd }
+        guard getrlimit(openFileResource, &limit) == 0, UInt64(limit.rlim_cur) >= 256 else { return fd }
         let ceiling = UInt64(limit.rlim_cur) < 1024 ? Int32(limit.rlim_cur) : 1024
         let least = ceiling - ceiling / 8
         guard least > fd else { return fd }
