@@ -39,11 +39,7 @@ int fallocate(int fd, int mode, off_t offset, off_t length)
     return (int)syscall(SYS_fallocate, fd, mode, offset, length);
 }
 
-int fallocate64(int fd, int mode, off_t offset, off_t length)
-{
-    check("fallocate", __builtin_return_address(0));
-    return (int)syscall(SYS_fallocate, fd, mode, offset, length);
-}
+int fallocate64(int fd, int mode, off_t offset, off_t length) __attribute__((alias("fallocate")));
 
 int close(int fd)
 {
@@ -72,12 +68,4 @@ int open(const char *path, int flags, ...)
     return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
 }
 
-int open64(const char *path, int flags, ...)
-{
-    va_list args;
-    va_start(args, flags);
-    int mode = open_mode(flags, args);
-    va_end(args);
-    check("open", __builtin_return_address(0));
-    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
-}
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));

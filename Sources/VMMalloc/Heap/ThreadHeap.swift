@@ -114,7 +114,8 @@ struct ThreadHeap {
     /// tries the orphan heap's pages); counts the block it may take there.
     func mayShare(_ c: Int) -> Bool {
         guard pageCount[c] == 0 else { return false }
-        sharedBytes[c] &+= UInt32(SizeClass.size(c))
+        // Counted up to the limit only: it never wraps back below it.
+        if sharedBytes[c] < Self.sharedBytesLimit { sharedBytes[c] += UInt32(SizeClass.size(c)) }
         return true
     }
 
