@@ -26,6 +26,13 @@
  *   sparse    300 threads at once, each holding 100 blocks of 16-2015 bytes
  *             (about 28 MiB in all, a few blocks of each of 40 size classes
  *             per thread) in a 64 MiB pool: every allocation must succeed
+ *   strand    100 threads at once in a 64 MiB pool, each allocating and
+ *             freeing 200 blocks (5 of each of 40 sizes from 16 to 1966
+ *             bytes), then waiting until all
+ *             have done so, then exiting: every allocation and thread start
+ *             must succeed (the blocks a waiting thread freed are not its
+ *             alone), and afterwards main gets 40 MiB in one block (what the
+ *             threads left behind does not split the pool)
  *
  * Usage: heapstress <case>
  */
@@ -580,6 +587,89 @@ static void case_sparse(void)
     printf("sparse_failures=%d\n", sparse_failures);
 }
 
+/* ---- strand: threads that free everything, wait, and exit ---- */
+
+enum { STRAND_THREADS = 100, STRAND_BLOCKS = 200 };
+static pthread_barrier_t strand_barrier;
+static int strand_failures;
+
+static void *strand_thread(void *arg)
+{
+    void *blocks[STRAND_BLOCKS];
+    size_t sizes[STRAND_BLOCKS];
+    int failures = 0;
+    for (int i = 0; i < STRAND_BLOCKS; i++) {
+        sizes[i] = 16 + (size_t)(i % 40) * 50;
+        blocks[i] = malloc(sizes[i]);
+        if (!blocks[i]) {
+            CHECKF(errno == ENOMEM, "malloc(%zu) failed with errno %d", sizes[i], errno);
+            failures++;
+            continue;
+        }
+        fill_pattern(blocks[i], sizes[i], (unsigned)(uintptr_t)arg * 1000 + (unsigned)i);
+    }
+    for (int i = 0; i < STRAND_BLOCKS; i++) {
+        if (!blocks[i]) continue;
+        CHECKF(check_pattern(blocks[i], sizes[i], (unsigned)(uintptr_t)arg * 1000 + (unsigned)i),
+               "thread %d: block %d changed", (int)(uintptr_t)arg, i);
+        free(blocks[i]);
+    }
+    pthread_mutex_lock(&sparse_lock);
+    strand_failures += failures;
+    pthread_mutex_unlock(&sparse_lock);
+    /* Everything freed; all threads wait here at once, running no allocator code. */
+    pthread_barrier_wait(&strand_barrier);
+    return NULL;
+}
+
+/* The largest block malloc gives now, to 64 KiB. */
+static size_t largest_block(void)
+{
+    size_t low = 0, high = (size_t)1 << 40;
+    while (high - low > 65536) {
+        size_t middle = low + (high - low) / 2;
+        void *p = malloc(middle);
+        if (p) {
+            free(p);
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    return low;
+}
+
+static void case_strand(void)
+{
+    static pthread_t threads[STRAND_THREADS];
+    int started = 0, create_failures = 0;
+    CHECK(pthread_barrier_init(&strand_barrier, NULL, STRAND_THREADS) == 0);
+    for (int t = 0; t < STRAND_THREADS; t++) {
+        int error = pthread_create(&threads[t], NULL, strand_thread, (void *)(uintptr_t)t);
+        if (error) {
+            create_failures++;
+            /* The barrier counts every thread: the missing ones must not leave the others waiting. */
+            break;
+        }
+        started++;
+    }
+    if (create_failures) {
+        printf("strand_create_failures=%d (thread %d of %d)\n", create_failures, started, STRAND_THREADS);
+        fflush(stdout);
+        _exit(3);
+    }
+    for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
+    void *big = malloc(40 << 20);
+    printf("strand_failures=%d\n", strand_failures);
+    printf("strand_big=%s\n", big ? "ok" : "failed");
+    printf("strand_largest_mib=%zu\n", largest_block() >> 20);
+    if (big) {
+        fill_pattern(big, 40 << 20, 40);
+        CHECK(check_pattern(big, 40 << 20, 40));
+        free(big);
+    }
+}
+
 static void case_crowded(void)
 {
     pthread_t threads[CROWD_THREADS];
@@ -609,6 +699,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "idle")) case_idle();
     else if (!strcmp(argv[1], "crowded")) case_crowded();
     else if (!strcmp(argv[1], "sparse")) case_sparse();
+    else if (!strcmp(argv[1], "strand")) case_strand();
     else FAIL("unknown case %s", argv[1]);
     printf("OK %s\n", argv[1]);
     return 0;

@@ -62,6 +62,13 @@ struct HeapCoreTests {
         #expect(r.result.stdout.value(of: "sparse_failures") == "0", "\(r.result)")
     }
 
+    @Test("100 threads that freed everything and exited leave a 64 MiB pool whole enough for a 40 MiB block")
+    func exitedThreadsLeaveThePoolWhole() throws {
+        let r = try heapstress("strand", size: "64M", timeout: 120)
+        #expect(r.result.stdout.value(of: "strand_failures") == "0", "\(r.result)")
+        #expect(r.result.stdout.value(of: "strand_big") == "ok", "\(r.result)")
+    }
+
     @Test("after everything is freed the pool file falls below 10% of its peak within a second of further allocation")
     func spaceGivenBack() throws {
         let r = try heapstress("giveback", size: "1G", timeout: 120)

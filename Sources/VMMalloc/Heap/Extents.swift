@@ -187,6 +187,18 @@ enum Extents {
         return start
     }
 
+    /// Takes `length` slices off the top of the pool for good, for metadata
+    /// that is never given back (slabs of thread heaps), so that it splits no
+    /// free space: the block slices end below it from now on. Nil when the
+    /// wilderness does not reach that far down. Reserves no file space. The
+    /// caller holds the lock.
+    static func takeTopLocked(_ length: Int) -> Int? {
+        let start = Slices.end - length
+        guard start >= wilderness else { return nil }
+        Slices.lowerEnd(to: start)
+        return start
+    }
+
     /// Reserves the file space of slices [start, end) and the table entries
     /// from slice `tablesFrom` to `end` (where a free span may start next).
     private static func reserve(_ start: Int, _ end: Int, tablesFrom: Int) -> Bool {

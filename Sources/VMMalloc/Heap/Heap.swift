@@ -20,13 +20,15 @@ enum Heap {
     static let headerSize = registryOffset + HeapRegistry.storageSize
 
     /// Lays out an empty heap: state at the pool start, slice tables from pool
-    /// offset `tables` on, then blocks up to slice `slices`.
+    /// offset `tables` on, the first thread heaps' area, then blocks up to
+    /// slice `slices`.
     static func create(tables: Int, slices: Int) -> Bool {
         let base = Pool.base
         FreeBlock.secret = (Pool.start ^ 0x9e37_79b9_7f4a_7c15) | 1
         SizeClass.fillTable()
-        guard Slices.create(tables: tables, slices: slices) else { return false }
-        HeapRegistry.create(at: base + registryOffset)
+        let heaps = HeapRegistry.areaCapacity
+        guard let area = Slices.create(tables: tables, slices: slices, areaBytes: heaps * ThreadHeap.size) else { return false }
+        HeapRegistry.create(at: base + registryOffset, area: base + area, capacity: heaps)
         return Extents.create(at: base)
     }
 
@@ -87,13 +89,14 @@ enum Heap {
 
     /// Before an allocation fails for lack of space: gives back the empty
     /// pages of the calling thread's heap (whose lock it holds if
-    /// `heapLocked`), of every heap without a thread, and of every other
-    /// thread's heap whose lock is free (`ThreadHeap.tend`).
+    /// `heapLocked`), of the orphan heap and every heap without a thread,
+    /// and of every other thread's heap whose lock is free (`ThreadHeap.tend`).
     static func reclaim(heapLocked: Bool) {
         if let current = ThreadHeap.current, UInt(bitPattern: current) != HeapRegistry.exitedHeap {
             let heap = ThreadHeap(current)
             if heapLocked { heap.collect(.everything) } else { heap.withLock { heap.collect(.everything) } }
         }
+        HeapRegistry.tendOrphan(.everything)
         HeapRegistry.tendAllAbandoned()
         HeapRegistry.tendAllOthers()
     }

@@ -50,8 +50,21 @@ enum HeapRegistry {
         UnsafeMutablePointer(bitPattern: storage + UInt(offset)).unsafelyUnwrapped
     }
 
-    static func create(at address: UnsafeMutableRawPointer) {
+    /// Thread heaps that live in the area after the slice tables: 176 KiB,
+    /// under 1/64 of the smallest pool, and no file space until used.
+    /// Heaps are never given back, so a heap placed among the pages would
+    /// split the free space around it for good; only a program with more
+    /// threads than this at once gets its further heaps from slabs at the top
+    /// of the pool (`newHeap`).
+    static let areaCapacity = 64
+
+    /// Sets up the registry's state at `address`, with room for `capacity`
+    /// heaps at `area` (metadata space whose file space is reserved as heaps
+    /// are placed there).
+    static func create(at address: UnsafeMutableRawPointer, area: UnsafeMutableRawPointer, capacity: Int) {
         storage = UInt(bitPattern: address)
+        word(slabNextOffset).pointee = UInt(bitPattern: area)
+        word(slabEndOffset).pointee = UInt(bitPattern: area) + UInt(capacity * ThreadHeap.size)
         sentinelPage = storage + UInt(sentinelOffset)
         UnsafeMutablePointer<Page>(bitPattern: sentinelPage).unsafelyUnwrapped.initialize(to: Page())
         orphanHeap = storage + UInt(orphanOffset)
@@ -108,19 +121,31 @@ enum HeapRegistry {
         if held { lock.unlock() }
     }
 
+    /// Largest slab of heaps taken from the extents, in slices (32 holds 186 heaps).
+    private static let slabLimit = 32
+
+    /// A heap never used before: from the area after the tables, then from
+    /// slabs taken off the top of the pool (or, when the pool is too full
+    /// there, from among the pages), each as large as all heaps so far (up
+    /// to `slabLimit`), so that a program with many threads has few of them.
     private static func newHeap() -> ThreadHeap? {
         let next = word(slabNextOffset)
         let end = word(slabEndOffset)
         if next.pointee + UInt(ThreadHeap.size) > end.pointee {
+            let share = heapCount * ThreadHeap.size / Slices.size
+            let slices = share < 1 ? 1 : share > slabLimit ? slabLimit : share
             let extents = Extents.lock
             let held = extents.lock()
-            let slab = Extents.allocateLocked(1)
+            let slab = Extents.takeTopLocked(slices) ?? Extents.allocateLocked(slices)
             if held { extents.unlock() }
             guard let slab else { return nil }
-            Pool.reservation.markWritten(from: Slices.offset(slab), to: Slices.offset(slab + 1))
             next.pointee = UInt(bitPattern: Slices.address(slab))
-            end.pointee = next.pointee + UInt(Slices.size)
+            end.pointee = next.pointee + UInt(slices * Slices.size)
         }
+        let from = Pool.offset(of: UnsafeRawPointer(bitPattern: next.pointee).unsafelyUnwrapped)
+        guard Pool.reservation.ensure(from: from, to: from + ThreadHeap.size) else { return nil }
+        // Metadata is data a copy of the pool must hold.
+        Pool.reservation.markWritten(from: from, to: from + ThreadHeap.size)
         let heap = ThreadHeap(next.pointee)
         next.pointee += UInt(ThreadHeap.size)
         heap.initialize()
@@ -216,12 +241,29 @@ enum HeapRegistry {
 
     // MARK: - The orphan heap
 
-    /// A small block for a thread without a heap, from the orphan heap.
+    /// A small block from the orphan heap, for a thread without a heap or
+    /// one that shares its pages. When the pool has no room for a new page,
+    /// the orphan heap's own empty pages of other classes are given back
+    /// first (`Heap.reclaim` cannot: the caller holds the orphan's lock).
     static func allocateOrphan(_ c: Int) -> UInt? {
         let lock = orphanLock
         let held = lock.lock()
         defer { if held { lock.unlock() } }
-        return ThreadHeap(orphanHeap).allocate(c)
+        let orphan = ThreadHeap(orphanHeap)
+        if let block = orphan.allocate(c) { return block }
+        orphan.collect(.everything)
+        return orphan.allocate(c)
+    }
+
+    /// Collects the orphan heap's remote frees and gives back its empty
+    /// pages as `which` says, if its lock is free. No thread owns the orphan
+    /// heap, so without this the pages that threads shared in a crowded pool
+    /// would stay with it, empty, for good.
+    static func tendOrphan(_ which: ThreadHeap.Collection) {
+        let lock = orphanLock
+        guard lock.tryLock() else { return }
+        ThreadHeap(orphanHeap).collect(which)
+        lock.unlock()
     }
 
     // MARK: - Fork

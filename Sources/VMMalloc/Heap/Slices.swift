@@ -37,20 +37,26 @@ enum Slices {
     /// Bytes of an entry of the first table.
     static let entrySize = 8
 
+    /// Ends the block slices at `newEnd`: the slices above are metadata from
+    /// now on (see `Extents.takeTopLocked`).
+    static func lowerEnd(to newEnd: Int) { end = newEnd }
+
     /// Bytes of both tables for a pool of `slices` slices.
     static func tableBytes(slices: Int) -> Int { slices * entrySize + slices * MemoryLayout<Page>.stride }
 
-    /// Places the tables at pool offset `tables`; blocks start at the first slice after them.
-    static func create(tables: Int, slices: Int) -> Bool {
+    /// Places the tables at pool offset `tables`, then `areaBytes` of metadata
+    /// for the caller (returned as a pool offset, 128-byte aligned); blocks
+    /// start at the first slice after them. Nil when no slice is left for blocks.
+    static func create(tables: Int, slices: Int, areaBytes: Int) -> Int? {
         // Tags first: small, so the tags of the first slices share the pool
         // start's granule, and a new pool touches as few granules as it can.
         tagsAddress = Pool.start + UInt(tables)
         pagesAddress = (tagsAddress + UInt(slices * entrySize) + 127) & ~127
-        let tablesEnd = Int(pagesAddress - Pool.start) + slices * MemoryLayout<Page>.stride
-        first = (tablesEnd + size - 1) >> shift
+        let area = (Int(pagesAddress - Pool.start) + slices * MemoryLayout<Page>.stride + 127) & ~127
+        first = (area + areaBytes + size - 1) >> shift
         // Slice indices are kept in 32 bits: a pool beyond 64 TiB uses its first 64 TiB.
         end = slices < Int(UInt32.max) ? slices : Int(UInt32.max)
-        return first < end
+        return first < end ? area : nil
     }
 
     @inline(__always)

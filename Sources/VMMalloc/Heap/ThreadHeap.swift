@@ -110,6 +110,28 @@ struct ThreadHeap {
             && Extents.isCrowded
     }
 
+    /// While the heap shares the orphan heap's pages for class `c`, its
+    /// thread's frees of the class go straight back to their pages instead of
+    /// its cache: a thread that uses a few blocks of many classes and then
+    /// waits (and runs no heartbeat) keeps none of them from other threads
+    /// in a crowded pool. The caller holds the heap's lock.
+    private func stopCaching(_ c: Int) {
+        let cache = classCache(c)
+        guard cache.pointee.limit != 0 else { return }
+        flush(c, keeping: 0)
+        cache.pointee.limit = 0
+        cache.pointee.room = 0
+    }
+
+    /// Caching again, once the heap has a page of class `c` of its own (the
+    /// cache is empty: it held nothing while it did not cache).
+    private func resumeCaching(_ c: Int) {
+        let cache = classCache(c)
+        guard cache.pointee.limit == 0, address != HeapRegistry.orphanHeap, !Variant.isDebug else { return }
+        cache.pointee.limit = UInt16(ClassCache.limit(SizeClass.size(c)))
+        cache.pointee.room = cache.pointee.limit
+    }
+
     /// Whether the heap holds no page of class `c` (`Heap.allocate` then
     /// tries the orphan heap's pages); counts the block it may take there.
     func mayShare(_ c: Int) -> Bool {
@@ -204,7 +226,10 @@ struct ThreadHeap {
         // of its own: the caller shares the orphan heap's pages instead, so
         // that many threads that each use a few blocks of many classes do not
         // run the pool out with pages that are mostly empty.
-        if sharesOrphanPages(c) { return nil }
+        if sharesOrphanPages(c) {
+            stopCaching(c)
+            return nil
+        }
         guard let page = newPage(c) else { return nil }
         makeCurrent(page, c)
         return Self.pop(page)
@@ -351,6 +376,7 @@ struct ThreadHeap {
             start = span
         }
         pageCount[c] += 1
+        resumeCaching(c)
         Pool.reservation.markWritten(from: Slices.offset(start), to: Slices.offset(start + slices))
         let page = Slices.page(start)
         let blockSize = SizeClass.size(c)
@@ -531,7 +557,7 @@ struct ThreadHeap {
 
     /// Work that must happen now and then but not on the fast path, done on
     /// the slow path: read notices always; every 64 calls, if 100 ms have
-    /// passed, give back pages empty since the last beat, look after a heap without a thread, and
+    /// passed, give back pages empty since the last beat, look after the orphan heap and a heap without a thread, and
     /// give free space back to the file system.
     private func heartbeat(_ c: Int) {
         classCache(c).pointee.budget = Self.budgetPerBeat
@@ -542,6 +568,7 @@ struct ThreadHeap {
         guard now &- lastBeat.pointee >= 100 else { return }
         lastBeat.pointee = now
         collect(.idle)
+        HeapRegistry.tendOrphan(.idle)
         HeapRegistry.tendAbandoned()
         HeapRegistry.tendAnother(than: self)
         let lock = Extents.lock
