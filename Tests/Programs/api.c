@@ -245,6 +245,38 @@ static void case_memalign_huge(void)
     free(q);
 }
 
+/* Alignments that are powers of two but far beyond any pool, up to 2^63 (a
+ * size_t beyond PTRDIFF_MAX): valid, so ENOMEM, as in glibc, never EINVAL.
+ * memalign refuses only what it cannot round up (beyond SIZE_MAX / 2 + 1). */
+static void case_alignment_beyond_pool(void)
+{
+    static const int shifts[] = {40, 62, 63};
+    for (size_t i = 0; i < sizeof shifts / sizeof shifts[0]; i++) {
+        size_t a = (size_t)1 << shifts[i];
+        void *p = (void *)1;
+        int rc = posix_memalign(&p, a, 64);
+        CHECKF(rc == ENOMEM, "posix_memalign(2^%d, 64) returned %d, expected ENOMEM (%d)", shifts[i], rc, ENOMEM);
+        CHECKF(p == (void *)1, "posix_memalign(2^%d, 64) changed *memptr on failure", shifts[i]);
+        errno = 0;
+        p = aligned_alloc(a, 64);
+        CHECKF(p == NULL && errno == ENOMEM, "aligned_alloc(2^%d, 64): %p, errno %d, expected NULL and ENOMEM",
+               shifts[i], p, errno);
+        errno = 0;
+        p = memalign(a, 64);
+        CHECKF(p == NULL && errno == ENOMEM, "memalign(2^%d, 64): %p, errno %d, expected NULL and ENOMEM",
+               shifts[i], p, errno);
+        errno = 0;
+        p = memalign(a + 1, 64);
+        int expected = shifts[i] == 63 ? EINVAL : ENOMEM;
+        CHECKF(p == NULL && errno == expected, "memalign(2^%d + 1, 64): %p, errno %d, expected NULL and %d",
+               shifts[i], p, errno, expected);
+    }
+    /* The heap goes on. */
+    void *q = malloc(100);
+    CHECK(q != NULL);
+    free(q);
+}
+
 /* aligned_alloc with an alignment that is not a power of two: NULL, EINVAL. */
 static void case_aligned_alloc_einval(void)
 {
@@ -448,6 +480,7 @@ int main(int argc, char **argv)
         {"posix_memalign_einval", case_posix_memalign_einval},
         {"alignments", case_alignments},
         {"memalign_huge", case_memalign_huge},
+        {"alignment_beyond_pool", case_alignment_beyond_pool},
         {"aligned_alloc_einval", case_aligned_alloc_einval},
         {"valloc", case_valloc},
         {"pvalloc", case_pvalloc},

@@ -86,6 +86,12 @@ int main(int argc, char **argv)
         errno = 0;
         void *misaligned = aligned_alloc(3, 16);
         printf("misaligned=%s einval=%d\n", misaligned ? "non-null" : "null", errno == EINVAL);
+        /* Failures the size alone decides: each gets its line at level 1 too. */
+        void *beyond = malloc(SIZE_MAX);
+        void *wrapped = calloc(SIZE_MAX / 2, 3);
+        void *unaligned = NULL;
+        int rc = posix_memalign(&unaligned, 3, 16);
+        printf("beyond=%s wrapped=%s unaligned=%d\n", beyond ? "non-null" : "null", wrapped ? "non-null" : "null", rc);
         fork_and_wait(1);
         puts("OK calls");
         return 0;

@@ -11,6 +11,7 @@ struct ApiTests {
         ("realloc_in_place", "64M"),   // large blocks grow into free space and into a freed neighbour
         ("posix_memalign_einval", "16M"),
         ("alignments", "256M"),        // every power of two 8 .. 64 MiB, three functions
+        ("alignment_beyond_pool", "16M"), // powers of two up to 2^63: ENOMEM, not EINVAL
         ("aligned_alloc_einval", "16M"),
         ("valloc", "16M"),
         ("pvalloc", "16M"),

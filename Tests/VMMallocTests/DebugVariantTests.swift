@@ -125,6 +125,11 @@ struct DebugVariantTests {
         // 1: the failed malloc, with the errno text.
         has(1, "the ENOMEM line") { $0.text.contains("size 1099511627776 -> NULL: Cannot allocate memory") }
         has(1, "the EINVAL line") { $0.function.hasPrefix("vmmAlignedAlloc") && $0.text == "the call fails: Invalid argument" }
+        has(1, "malloc(SIZE_MAX), its size unsigned") { $0.text.hasPrefix("size 18446744073709551615 -> NULL: Cannot allocate memory") }
+        has(1, "calloc whose product overflows") {
+            $0.text == "count 9223372036854775807 size 3 -> NULL: Cannot allocate memory (their product overflows size_t)"
+        }
+        has(1, "posix_memalign's EINVAL") { $0.function.hasPrefix("vmmPosixMemalign") && $0.text == "the call fails: Invalid argument" }
         // 2: the pool, with directory, file system, size and address; fork and its mode.
         has(2, "the pool-created line") { line in
             guard line.text.hasPrefix("pool created in \(poolDir) (") else { return false }

@@ -18,6 +18,13 @@ private func invalidArgument(function: StaticString = #function) -> UnsafeMutabl
     return nil
 }
 
+/// posix_memalign's EINVAL (a bad alignment), which it returns without setting errno.
+@inline(never)
+private func invalidAlignment(function: StaticString = #function) -> Int32 {
+    Log.error("the call fails", Platform.Errno.invalidArgument, function: function)
+    return EINVAL
+}
+
 /// Every allocation: from the pool, or NULL with ENOMEM when it is full.
 @inline(__always)
 private func allocate(_ size: Int, alignment: Int, zeroed: Bool, file: StaticString = #fileID, line: UInt = #line,
@@ -61,8 +68,15 @@ func vmmMalloc(_ size: Int) -> UnsafeMutableRawPointer? {
 @inline(__always)  // the body in the C entry point itself, not behind a jump
 func vmmCalloc(_ count: Int, _ size: Int) -> UnsafeMutableRawPointer? {
     let (bytes, overflow) = UInt(bitPattern: count).multipliedReportingOverflow(by: UInt(bitPattern: size))
-    guard !overflow, bytes <= UInt(Int.max) else { return outOfMemory() }
+    guard !overflow, bytes <= UInt(Int.max) else { return callocRefused(count, size, overflows: overflow) }
     return allocate(Int(bytes), alignment: 16, zeroed: true)
+}
+
+/// calloc of a count and size whose product no pool holds: NULL with ENOMEM.
+@inline(never)
+private func callocRefused(_ count: Int, _ size: Int, overflows: Bool) -> UnsafeMutableRawPointer? {
+    Trace.callocRefused(count, size, overflows: overflows, function: "vmmCalloc(_:_:)")
+    return outOfMemory()
 }
 
 /// Says, in one line, that a call got a pointer the pool never handed out
@@ -138,19 +152,26 @@ func vmmMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int {
     return size
 }
 
-/// An allocation aligned to `alignment`, a power of two.
+/// An allocation aligned to `alignment`, a power of two (2⁶³, a size_t
+/// beyond Int.max, is valid and fails for lack of room, as in glibc).
 private func allocateAligned(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    allocate(size, alignment: alignment < 16 ? 16 : alignment, zeroed: false)
+    guard alignment > 0 else {
+        Trace.allocated(size, alignment: alignment, nil, file: #fileID, line: #line, function: #function)
+        return outOfMemory()
+    }
+    return allocate(size, alignment: alignment < 16 ? 16 : alignment, zeroed: false)
 }
 
+/// Whether a size_t is a power of two.
 private func isPowerOfTwo(_ value: Int) -> Bool {
-    value > 0 && value & (value - 1) == 0
+    UInt(bitPattern: value).nonzeroBitCount == 1
 }
 
 @_cdecl("vmm_posix_memalign")
 func vmmPosixMemalign(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, _ alignment: Int, _ size: Int) -> Int32 {
-    guard let result else { return EINVAL }
-    guard isPowerOfTwo(alignment), alignment % MemoryLayout<UnsafeRawPointer>.size == 0 else { return EINVAL }
+    guard let result, isPowerOfTwo(alignment), alignment % MemoryLayout<UnsafeRawPointer>.size == 0 else {
+        return invalidAlignment()
+    }
     let savedErrno = vmm_errno()
     guard let pointer = allocateAligned(alignment, size) else {
         vmm_set_errno(savedErrno)
@@ -168,11 +189,13 @@ func vmmAlignedAlloc(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? 
 
 @_cdecl("vmm_memalign")
 func vmmMemalign(_ alignment: Int, _ size: Int) -> UnsafeMutableRawPointer? {
-    // glibc rounds an alignment that is not a power of two up to the next one.
-    guard UInt(bitPattern: alignment) <= UInt(Int.max / 2 + 1) else { return invalidArgument() }
-    var rounded = 1
-    while rounded < alignment { rounded <<= 1 }
-    return allocateAligned(rounded, size)
+    // glibc rounds an alignment that is not a power of two up to the next
+    // one, and refuses one beyond SIZE_MAX / 2 + 1 (2⁶³), which it cannot round.
+    let requested = UInt(bitPattern: alignment)
+    guard requested <= UInt(1) << 63 else { return invalidArgument() }
+    var rounded: UInt = 1
+    while rounded < requested { rounded <<= 1 }
+    return allocateAligned(Int(bitPattern: rounded), size)
 }
 
 @_cdecl("vmm_valloc")

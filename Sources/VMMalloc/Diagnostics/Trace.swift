@@ -16,6 +16,16 @@ enum Trace {
 #endif
     }
 
+    /// After calloc refused a count and size whose product is beyond any
+    /// pool (it overflows size_t, or exceeds PTRDIFF_MAX): a failure, at level 1.
+    @inline(__always)
+    static func callocRefused(_ count: Int, _ size: Int, overflows: Bool,
+                              file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
+#if VMMALLOC_DEBUG
+        logCallocRefused(count, size, overflows: overflows, file: file, line: line, function: function)
+#endif
+    }
+
     /// Before a block of the pool is freed: its address and usable size.
     @inline(__always)
     static func freeing(_ pointer: UnsafeMutableRawPointer,
@@ -60,12 +70,27 @@ enum Trace {
         guard Log.isOn(level) else { return }
         var message = Log.start(level, file: file, line: line, function: function)
         message.append("size ")
-        message.append(size)
-        if alignment > 16 {
+        message.append(unsigned: UInt(bitPattern: size))
+        if alignment > 16 || alignment < 0 {
             message.append(" alignment ")
-            message.append(alignment)
+            message.append(unsigned: UInt(bitPattern: alignment))
         }
         appendResult(result, usable: usable, to: &message)
+        Log.write(&message)
+    }
+
+    @inline(never)
+    private static func logCallocRefused(_ count: Int, _ size: Int, overflows: Bool,
+                                         file: StaticString, line: UInt, function: StaticString) {
+        guard Log.isOn(.errors) else { return }
+        var message = Log.start(.errors, file: file, line: line, function: function)
+        message.append("count ")
+        message.append(unsigned: UInt(bitPattern: count))
+        message.append(" size ")
+        message.append(unsigned: UInt(bitPattern: size))
+        message.append(" -> NULL: ")
+        message.append(Platform.Errno(rawValue: ENOMEM))
+        message.append(overflows ? " (their product overflows size_t)" : " (their product is beyond PTRDIFF_MAX)")
         Log.write(&message)
     }
 
@@ -99,7 +124,7 @@ enum Trace {
         message.append(" (usable ")
         message.append(oldSize)
         message.append(") size ")
-        message.append(size)
+        message.append(unsigned: UInt(bitPattern: size))
         appendResult(result, usable: usable, to: &message)
         if result == nil { message.append("; the block is unchanged") }
         Log.write(&message)

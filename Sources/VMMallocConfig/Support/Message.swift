@@ -19,15 +19,20 @@ package struct Message {
     }
 
     package mutating func append(_ value: Int) {
+        if value < 0 { appendByte(0x2d) }
+        append(unsigned: value.magnitude)
+    }
+
+    /// Appends a size_t (or any unsigned value) in decimal.
+    package mutating func append(unsigned value: UInt) {
         var digits = InlineArray<24, UInt8>(repeating: 0)
-        var magnitude = value.magnitude
+        var magnitude = value
         var count = 0
         repeat {
             digits[count] = UInt8(truncatingIfNeeded: magnitude % 10) + 0x30
             magnitude /= 10
             count += 1
         } while magnitude > 0
-        if value < 0 { appendByte(0x2d) }
         while count > 0 {
             count -= 1
             appendByte(digits[count])
