@@ -102,6 +102,28 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a directory that another user may write but not search is not searchable: one line that says so",
+          .enabled(if: getuid() == 0 && which("setpriv") != nil, "needs root and setpriv(1) to run as nobody; NOT CHECKED"))
+    func unsearchableDirectory() throws {
+        let exe = try Programs.build("hello.c")
+        let dir = TempDir.work("unsearchable")
+        defer { dir.remove() }
+        // World-writable, no search (execute) permission for anyone but root.
+        #expect(chmod(dir.path, 0o666) == 0)
+        defer { _ = chmod(dir.path, 0o755) }
+        var parent = dir.path
+        // nobody must reach the directory and run the program: every folder above is searchable.
+        while parent != "/" {
+            parent = (parent as NSString).deletingLastPathComponent
+            var info = stat()
+            if stat(parent, &info) == 0 { #expect(info.st_mode & 0o001 != 0, "\(parent) is not searchable by others") }
+        }
+        let env = try poolEnvironment(dir: dir.path, size: "16M")
+        let r = try run(which("setpriv")!, ["--reuid=65534", "--regid=65534", "--clear-groups", exe], environment: env, timeout: 60)
+        #expect(r.signal == SIGABRT, "\(r)")
+        #expect(r.stderrLines == ["libvmmalloc: VMMALLOC_POOL_DIR=\(dir.path) is not searchable (no execute permission)"], "\(r)")
+    }
+
     @Test("a file system with too little room to start the pool: one line; a pool larger than the free space starts",
           .enabled(if: Mounts.available, "needs root and mount(8) to mount a small tmpfs; NOT CHECKED"))
     func noRoom() throws {

@@ -106,7 +106,7 @@ package struct Configuration {
         return Int(text.pointee - 0x30)
     }
 
-    /// The directory exists, is a directory, and this process may create files in it.
+    /// The directory exists, is a directory, and this process may search it and create files in it.
     private static func checkDirectory(_ path: UnsafePointer<CChar>) -> ConfigurationError? {
         var info = stat()
         if stat(path, &info) != 0 {
@@ -115,7 +115,9 @@ package struct Configuration {
         }
         // mode_t is 32 bits on Linux, 16 on FreeBSD.
         if (UInt32(info.st_mode) & UInt32(S_IFMT)) != UInt32(S_IFDIR) { return .notADirectory(path) }
-        if access(path, W_OK | X_OK) != 0 { return .directoryNotWritable(path) }
+        // Without search permission no file in it can be made, whatever the write permission says.
+        if access(path, X_OK) != 0 { return .directoryNotSearchable(path) }
+        if access(path, W_OK) != 0 { return .directoryNotWritable(path) }
         return nil
     }
 }

@@ -26,6 +26,7 @@ package enum ConfigurationError: Error, @unchecked Sendable {
     case directoryMissing(Value)
     case directoryUnreadable(Value, Platform.Errno)
     case notADirectory(Value)
+    case directoryNotSearchable(Value)
     case directoryNotWritable(Value)
     case notASize(Value)
     case sizeTooLarge(Value)
@@ -61,6 +62,9 @@ package enum ConfigurationError: Error, @unchecked Sendable {
         case .notADirectory(let value):
             Self.assignment(.poolDirectory, value, into: &line)
             line.append(" is not a directory")
+        case .directoryNotSearchable(let value):
+            Self.assignment(.poolDirectory, value, into: &line)
+            line.append(" is not searchable (no execute permission)")
         case .directoryNotWritable(let value):
             Self.assignment(.poolDirectory, value, into: &line)
             line.append(" is not writable")
