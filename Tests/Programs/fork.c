@@ -13,9 +13,15 @@
  *               VMMALLOC_POOL_DIR must still name the same directory).
  * fork exec   : fork+exec, system(), popen(), posix_spawn.
  * fork hello  : what the exec case runs: one allocation in its own pool.
+ * fork snapshot: a thread keeps counting into a pool block and then into a
+ *               global, without pause, while main forks 50 times; each child
+ *               must see the block's count at least as far as the global's
+ *               (the pool taken at the same instant as the rest of memory).
+ *               Prints snapshot_children=<n> snapshot_older=<n>.
  */
 #include "poolcheck.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -214,6 +220,53 @@ static void case_exec(const char *self)
     churn(5000, 5000, "parent after the children");
 }
 
+/* ---- snapshot ---- */
+
+static _Atomic long *snapshot_block;     /* in the pool */
+static _Atomic long snapshot_global;     /* outside it */
+
+static void *snapshot_counter(void *arg)
+{
+    (void)arg;
+    for (long n = 1;; n++) {
+        atomic_store(snapshot_block, n);
+        atomic_store(&snapshot_global, n);
+    }
+    return NULL;
+}
+
+static void case_snapshot(void)
+{
+    snapshot_block = malloc(sizeof *snapshot_block);
+    if (!snapshot_block) FAIL("malloc failed");
+    atomic_store(snapshot_block, 0);
+    /* Enough heap that copying or remapping it takes a while. */
+    size_t ballast_size = 16 << 20;
+    char *ballast = malloc(ballast_size);
+    if (!ballast) FAIL("malloc(16 MiB) failed");
+    memset(ballast, 7, ballast_size);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, snapshot_counter, NULL) != 0) FAIL("pthread_create failed");
+    while (atomic_load(&snapshot_global) == 0) { }
+    int children = 0, older = 0;
+    for (int i = 0; i < 50; i++) {
+        pid_t pid = fork();
+        if (pid < 0) FAIL("fork: %s", strerror(errno));
+        if (pid == 0) {
+            long global = atomic_load(&snapshot_global), block = atomic_load(snapshot_block);
+            _exit(block >= global ? 0 : 1);
+        }
+        int st = wait_child(pid, "snapshot child");
+        children++;
+        if (st == 1) older++;
+        else if (st != 0) FAIL("snapshot child %d: status %d", i, st);
+    }
+    printf("snapshot_children=%d snapshot_older=%d\n", children, older);
+    /* The counter never stops; exit ends it. */
+    fflush(stdout);
+    _exit(0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) FAIL("usage: fork data|limit|exec|hello");
@@ -221,6 +274,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "limit")) case_data(1, 0);
     else if (!strcmp(argv[1], "chdir")) case_data(0, 1);
     else if (!strcmp(argv[1], "exec")) case_exec(argv[0]);
+    else if (!strcmp(argv[1], "snapshot")) case_snapshot();
     else if (!strcmp(argv[1], "hello")) {
         void *p = malloc(10);
         check_in_pool(p, "exec'ed program");

@@ -85,6 +85,16 @@ struct ForkTests {
                 "mode \(mode): expected the child on its own copy of the pool file; before \(o.before), child \(o.child)")
     }
 
+    @Test("mode 1 (default): a child sees the pool as it was at the instant of the fork, like the rest of memory, while another thread writes without pause (50 forks)",
+          arguments: [nil, "1"] as [String?])
+    func snapshotAtTheFork(_ mode: String?) throws {
+        let exe = try Programs.build("fork.c")
+        let r = try runInPool(exe, ["snapshot"], size: "256M", fork: mode, timeout: 120)
+        expectClean(r, "fork snapshot (mode \(mode ?? "unset")):")
+        #expect(r.result.stdout.contains("snapshot_children=50 snapshot_older=0"),
+                "mode \(mode ?? "unset"): a child saw the pool older than the rest of its memory:\n\(r.result)")
+    }
+
     @Test("mode 3 when the copy cannot be made (RLIMIT_FSIZE): fork still works, as mode 1")
     func copyFallsBack() throws {
         guard let o = try runData("limit", mode: "3") else { return }
