@@ -542,6 +542,34 @@ static void *crowd_worker(void *arg)
 
 /* ---- sparse: many threads, few blocks of many classes each ---- */
 
+/* Thread `id` allocates n blocks of the given sizes and fills them; a block
+ * the pool has no room for stays NULL (ENOMEM). Returns how many failed. */
+static int hold_blocks(int id, void **blocks, const size_t *sizes, int n)
+{
+    int failures = 0;
+    for (int i = 0; i < n; i++) {
+        blocks[i] = malloc(sizes[i]);
+        if (!blocks[i]) {
+            CHECKF(errno == ENOMEM, "malloc(%zu) failed with errno %d", sizes[i], errno);
+            failures++;
+            continue;
+        }
+        fill_pattern(blocks[i], sizes[i], (unsigned)id * 1000 + (unsigned)i);
+    }
+    return failures;
+}
+
+/* Checks and frees what hold_blocks gave thread `id`. */
+static void release_blocks(int id, void **blocks, const size_t *sizes, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (!blocks[i]) continue;
+        CHECKF(check_pattern(blocks[i], sizes[i], (unsigned)id * 1000 + (unsigned)i),
+               "thread %d: block %d changed", id, i);
+        free(blocks[i]);
+    }
+}
+
 enum { SPARSE_THREADS = 300, SPARSE_BLOCKS = 100 };
 static pthread_barrier_t sparse_barrier;
 static int sparse_failures;
@@ -549,28 +577,15 @@ static pthread_mutex_t sparse_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *sparse_thread(void *arg)
 {
-    unsigned state = (unsigned)(uintptr_t)arg * 2654435761u + 1;
+    int id = (int)(uintptr_t)arg;
+    unsigned state = (unsigned)id * 2654435761u + 1;
     void *blocks[SPARSE_BLOCKS];
     size_t sizes[SPARSE_BLOCKS];
-    int failures = 0;
-    for (int i = 0; i < SPARSE_BLOCKS; i++) {
-        sizes[i] = 16 + rnd(&state) % 2000;
-        blocks[i] = malloc(sizes[i]);
-        if (!blocks[i]) {
-            CHECKF(errno == ENOMEM, "malloc(%zu) failed with errno %d", sizes[i], errno);
-            failures++;
-            continue;
-        }
-        fill_pattern(blocks[i], sizes[i], (unsigned)(uintptr_t)arg * 1000 + (unsigned)i);
-    }
+    for (int i = 0; i < SPARSE_BLOCKS; i++) sizes[i] = 16 + rnd(&state) % 2000;
+    int failures = hold_blocks(id, blocks, sizes, SPARSE_BLOCKS);
     /* All threads hold their blocks at once. */
     pthread_barrier_wait(&sparse_barrier);
-    for (int i = 0; i < SPARSE_BLOCKS; i++) {
-        if (!blocks[i]) continue;
-        CHECKF(check_pattern(blocks[i], sizes[i], (unsigned)(uintptr_t)arg * 1000 + (unsigned)i),
-               "thread %d: block %d changed", (int)(uintptr_t)arg, i);
-        free(blocks[i]);
-    }
+    release_blocks(id, blocks, sizes, SPARSE_BLOCKS);
     pthread_mutex_lock(&sparse_lock);
     sparse_failures += failures;
     pthread_mutex_unlock(&sparse_lock);
@@ -595,25 +610,12 @@ static int strand_failures;
 
 static void *strand_thread(void *arg)
 {
+    int id = (int)(uintptr_t)arg;
     void *blocks[STRAND_BLOCKS];
     size_t sizes[STRAND_BLOCKS];
-    int failures = 0;
-    for (int i = 0; i < STRAND_BLOCKS; i++) {
-        sizes[i] = 16 + (size_t)(i % 40) * 50;
-        blocks[i] = malloc(sizes[i]);
-        if (!blocks[i]) {
-            CHECKF(errno == ENOMEM, "malloc(%zu) failed with errno %d", sizes[i], errno);
-            failures++;
-            continue;
-        }
-        fill_pattern(blocks[i], sizes[i], (unsigned)(uintptr_t)arg * 1000 + (unsigned)i);
-    }
-    for (int i = 0; i < STRAND_BLOCKS; i++) {
-        if (!blocks[i]) continue;
-        CHECKF(check_pattern(blocks[i], sizes[i], (unsigned)(uintptr_t)arg * 1000 + (unsigned)i),
-               "thread %d: block %d changed", (int)(uintptr_t)arg, i);
-        free(blocks[i]);
-    }
+    for (int i = 0; i < STRAND_BLOCKS; i++) sizes[i] = 16 + (size_t)(i % 40) * 50;
+    int failures = hold_blocks(id, blocks, sizes, STRAND_BLOCKS);
+    release_blocks(id, blocks, sizes, STRAND_BLOCKS);
     pthread_mutex_lock(&sparse_lock);
     strand_failures += failures;
     pthread_mutex_unlock(&sparse_lock);
