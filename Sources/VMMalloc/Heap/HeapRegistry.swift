@@ -126,8 +126,9 @@ enum HeapRegistry {
 
     /// A heap never used before: from the area after the tables, then from
     /// slabs taken off the top of the pool (or, when the pool is too full
-    /// there, from among the pages), each as large as all heaps so far (up
-    /// to `slabLimit`), so that a program with many threads has few of them.
+    /// there or its granules are 1 GiB huge pages, from among the pages),
+    /// each as large as all heaps so far (up to `slabLimit`), so that a
+    /// program with many threads has few of them.
     private static func newHeap() -> ThreadHeap? {
         let next = word(slabNextOffset)
         let end = word(slabEndOffset)
@@ -136,7 +137,9 @@ enum HeapRegistry {
             let slices = share < 1 ? 1 : share > slabLimit ? slabLimit : share
             let extents = Extents.lock
             let held = extents.lock()
-            let slab = Extents.takeTopLocked(slices) ?? Extents.allocateLocked(slices)
+            // Not on huge pages larger than 2 MiB: the top would cost a granule of its own.
+            let top = Pool.reservation.granule <= 2 << 20 ? Extents.takeTopLocked(slices) : nil
+            let slab = top ?? Extents.allocateLocked(slices)
             if held { extents.unlock() }
             guard let slab else { return nil }
             next.pointee = UInt(bitPattern: Slices.address(slab))
