@@ -37,6 +37,7 @@ INSTALL = install
 INSTALL_PROGRAM = $(INSTALL) -m 755
 INSTALL_DATA = $(INSTALL) -m 644
 STRIP = strip
+OBJCOPY = objcopy
 SED = sed
 
 # The Swift toolchain is not a system package everywhere: take the one on PATH,
@@ -74,10 +75,13 @@ release: swift-toolchain
 	$(STRIP) --strip-unneeded $(STAGE)/lib/$(REALNAME)
 
 # The debug variant (assertions, logging), with its symbols for the debugger.
+# The linker concatenates the objects' name indexes, which gdb then rejects
+# with a warning; without one, gdb indexes the symbols itself.
 debug: swift-toolchain
 	$(SWIFT_BUILD) --scratch-path $(DEBUG_BUILD_DIR) $(DEBUG_FLAGS)
 	mkdir -p $(STAGE)/lib/vmem_debug
 	cp -f $(DEBUG_BUILD_DIR)/release/$(LIBRARY) $(STAGE)/lib/vmem_debug/$(REALNAME)
+	$(OBJCOPY) --remove-section=.debug_names $(STAGE)/lib/vmem_debug/$(REALNAME)
 
 # The launcher comes out of the release build.
 launcher: release

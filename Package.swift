@@ -18,7 +18,7 @@ import PackageDescription
 // `@_cdecl` entry points become plain jumps, and the hot paths keep a register.
 let embedded: [SwiftSetting] = [
     .enableExperimentalFeature("Embedded"),
-    .unsafeFlags(["-wmo", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-stack-protector", "-Xcc", "-Xclang", "-Xcc", "-mframe-pointer=none"]),
+    .unsafeFlags(["-wmo", "-enforce-exclusivity=unchecked", "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-no-clang-module-breadcrumbs", "-Xcc", "-Xclang", "-Xcc", "-mframe-pointer=none"]),
 ]
 
 let package = Package(

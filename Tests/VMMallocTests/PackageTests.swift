@@ -94,7 +94,10 @@ struct PackageTests {
         }
         func sections(_ file: String) throws -> String { try runChecked(try tool("readelf"), ["-S", "-W", dest.file(file)]).stdout }
         #expect(!(try sections("usr/lib/libvmmalloc.so.1.1.0")).contains(".symtab"), "the release variant is not stripped")
-        #expect(try sections("usr/lib/vmem_debug/libvmmalloc.so.1.1.0").contains(".symtab"), "the debug variant lost its symbols")
+        let debugSections = try sections("usr/lib/vmem_debug/libvmmalloc.so.1.1.0")
+        #expect(debugSections.contains(".symtab") && debugSections.contains(".debug_info"), "the debug variant lost its symbols")
+        // The linker's concatenation of the objects' name indexes makes gdb warn and ignore it.
+        #expect(!debugSections.contains(".debug_names"), "the debug variant carries a name index gdb rejects")
         let pc = try String(contentsOfFile: dest.file("usr/lib/pkgconfig/libvmmalloc.pc"), encoding: .utf8)
         #expect(pc.contains("libdir=/usr/lib\n") && pc.contains("includedir=/usr/include\n") && pc.contains("Version: 1.1.0\n"), "\(pc)")
         let page = try String(contentsOfFile: dest.file("usr/share/man/man7/libvmmalloc.7"), encoding: .utf8)
