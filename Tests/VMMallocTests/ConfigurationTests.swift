@@ -42,7 +42,8 @@ struct ConfigurationTests {
         ConfigCase(dir: .file, size: "64M", fork: nil, expected: "libvmmalloc: VMMALLOC_POOL_DIR=<dir> is not a directory"),
     ]
     + ["abc", "-5M", "+5M", "12X", " 12M", "12 M", "12M ", "0x100", "1.5G", "M", "12MB", "1e6"].map { .size($0, notASize) }
-    + ["99999999999999999999", "99999999999T", "18446744073709551616", "16777216T", "17179869184G"].map { .size($0, "is too large") }
+    + ["99999999999999999999", "99999999999T", "18446744073709551616", "16777216T", "17179869184G", "65T", "128T", "70368744177665"]
+        .map { .size($0, "is too large (the largest pool is 64 TiB)") }
     + ["12M", "0", "14680063", "13M", "1K", "14335K"].map { .size($0, "is below the minimum of 14 MiB") }
     + ["4", "-1", "x", "11"].map { (v: String) in
         ConfigCase(dir: .pool, size: "64M", fork: v, expected: "libvmmalloc: VMMALLOC_FORK=\(v) is not 0, 1, 2 or 3")

@@ -54,7 +54,7 @@ enum Slices {
         pagesAddress = (tagsAddress + UInt(slices * entrySize) + 127) & ~127
         let area = (Int(pagesAddress - Pool.start) + slices * MemoryLayout<Page>.stride + 127) & ~127
         first = (area + areaBytes + size - 1) >> shift
-        // Slice indices are kept in 32 bits: a pool beyond 64 TiB uses its first 64 TiB.
+        // Slice indices are kept in 32 bits: a pool of 64 TiB (the largest) leaves its last slice unused.
         end = slices < Int(UInt32.max) ? slices : Int(UInt32.max)
         return first < end ? area : nil
     }

@@ -7,8 +7,10 @@ import VMMallocSystem
 package struct Configuration {
     /// VMMALLOC_MIN_POOL: the smallest pool accepted.
     package static let minimumPoolSize = 14 << 20
-    /// The largest pool: 128 TiB, far beyond any machine, and what block headers can describe.
-    package static let maximumPoolSize = 128 << 40
+    /// The largest pool: 64 TiB, what the heap's 32-bit slice numbers reach
+    /// (2³² slices of 16 KiB), and half of x86-64's usual address space, so
+    /// that the whole pool can be mapped.
+    package static let maximumPoolSize = 64 << 40
 
     /// The free space a pool of `poolSize` bytes needs on its file system to
     /// start: its metadata and first blocks. The pool file is sparse and gets
