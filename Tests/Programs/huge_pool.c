@@ -1,5 +1,5 @@
 /*
- * huge_pool.c - in a pool of tens of TiB (sparse), a request larger than the
+ * huge_pool.c - in the largest pool, 64 TiB (sparse), a request larger than the
  * pool can serve fails with ENOMEM and the heap goes on.
  */
 #include "poolcheck.h"
