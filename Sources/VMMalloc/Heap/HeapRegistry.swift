@@ -132,21 +132,25 @@ enum HeapRegistry {
     private static func newHeap() -> ThreadHeap? {
         let next = word(slabNextOffset)
         let end = word(slabEndOffset)
+        // The extents' lock also guards the reservation bitmap.
+        let extents = Extents.lock
+        let held = extents.lock()
         if next.pointee + UInt(ThreadHeap.size) > end.pointee {
             let share = heapCount * ThreadHeap.size / Slices.size
             let slices = share < 1 ? 1 : share > slabLimit ? slabLimit : share
-            let extents = Extents.lock
-            let held = extents.lock()
             // Not on huge pages larger than 2 MiB: the top would cost a granule of its own.
             let top = Pool.reservation.granule <= 2 << 20 ? Extents.takeTopLocked(slices) : nil
-            let slab = top ?? Extents.allocateLocked(slices)
-            if held { extents.unlock() }
-            guard let slab else { return nil }
+            guard let slab = top ?? Extents.allocateLocked(slices) else {
+                if held { extents.unlock() }
+                return nil
+            }
             next.pointee = UInt(bitPattern: Slices.address(slab))
             end.pointee = next.pointee + UInt(slices * Slices.size)
         }
         let from = Pool.offset(of: UnsafeRawPointer(bitPattern: next.pointee).unsafelyUnwrapped)
-        guard Pool.reservation.ensure(from: from, to: from + ThreadHeap.size) else { return nil }
+        let reserved = Pool.reservation.ensure(from: from, to: from + ThreadHeap.size)
+        if held { extents.unlock() }
+        guard reserved else { return nil }
         // Metadata is data a copy of the pool must hold.
         Pool.reservation.markWritten(from: from, to: from + ThreadHeap.size)
         let heap = ThreadHeap(next.pointee)
