@@ -557,8 +557,9 @@ struct ThreadHeap {
 
     /// Work that must happen now and then but not on the fast path, done on
     /// the slow path: read notices always; every 64 calls, if 100 ms have
-    /// passed, give back pages empty since the last beat, look after the orphan heap and a heap without a thread, and
-    /// give free space back to the file system.
+    /// passed, give back pages empty since the last beat, look after the
+    /// orphan heap and a heap without a thread, and give free space back to
+    /// the file system.
     private func heartbeat(_ c: Int) {
         classCache(c).pointee.budget = Self.budgetPerBeat
         readNotices()
