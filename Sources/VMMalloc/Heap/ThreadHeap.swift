@@ -100,10 +100,11 @@ struct ThreadHeap {
 
     /// A heap takes blocks of a class from the orphan heap's pages (shared,
     /// locked) rather than a page of its own while the pool is crowded, it
-    /// has no page of the class, and it has taken less than half a slice of
-    /// them so far: a thread that uses a few blocks of many classes costs no
-    /// slice per class, and one that uses many gets its own page soon.
-    private static let sharedBytesLimit: UInt32 = UInt32(Slices.size / 2)
+    /// has no page of the class, and it has taken less than a slice's worth
+    /// of them so far: a thread that uses a few blocks of many classes costs
+    /// no slice per class (nor, while it waits, holds one), and one that uses
+    /// many gets its own page soon.
+    private static let sharedBytesLimit: UInt32 = UInt32(Slices.size)
 
     private func sharesOrphanPages(_ c: Int) -> Bool {
         pageCount[c] == 0 && sharedBytes[c] < Self.sharedBytesLimit && address != HeapRegistry.orphanHeap
