@@ -48,7 +48,8 @@ enum Extents {
 
     static var wilderness: Int { Int(wildernessPointer.pointee) }
 
-    /// Slices taken out (pages, large blocks, heaps' slabs), counted under the lock.
+    /// Slices taken out of the block slices (pages, large blocks, heap slabs
+    /// placed among them), counted under the lock.
     private static var used: UnsafeMutablePointer<UInt> {
         UnsafeMutablePointer(bitPattern: storage + UInt(usedOffset)).unsafelyUnwrapped
     }

@@ -196,10 +196,4 @@ enum Pool {
     static func releaseSpace(from: Int, to: Int) {
         reservation.release(from: from, to: to)
     }
-
-    /// Reserves file space under [from, to) of the pool.
-    @inline(__always)
-    static func reserve(_ from: UnsafeRawPointer, _ to: UnsafeRawPointer) -> Bool {
-        reservation.ensure(from: offset(of: from), to: offset(of: to))
-    }
 }
