@@ -48,20 +48,26 @@ PEERS = [
     ("tcmalloc", "libtcmalloc-minimal4", r"/libtcmalloc_minimal\.so\.4$"),
 ]
 REFERENCE = "vmmalloc-shm"
+# The configuration of a workload's ceiling mode; not an allocator, so not in the tables.
+CEILING = "ceiling"
 PEER_NAMES = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
 
 
 class Workload:
     """One program of the suite. `argv(scale)` gives its command line."""
 
-    def __init__(self, name, what, source=None, args=(), argv=None, env=None, stdin=None):
+    def __init__(self, name, what, source=None, args=(), argv=None, env=None, stdin=None, ceiling=False):
         self.name, self.what, self.source = name, what, source
         self.args, self._argv, self.env, self.stdin = list(args), argv, dict(env or {}), stdin
+        # Whether the program has a ceiling mode (an argument "ceiling": the same work with an ideal
+        # allocator of its own), run with no preload next to the configurations as configuration CEILING.
+        self.ceiling = ceiling
 
-    def argv(self, scale):
+    def argv(self, scale, ceiling=False):
         if self._argv:
             return self._argv(scale)
-        return [os.path.join(WORKLOAD_BUILD, os.path.splitext(self.source)[0])] + self.args
+        return [os.path.join(WORKLOAD_BUILD, os.path.splitext(self.source)[0])] + self.args + (
+            ["ceiling"] if ceiling else [])
 
 
 def sqlite_rows(scale):
@@ -71,8 +77,8 @@ def sqlite_rows(scale):
 WORKLOADS = [
     Workload("malloc_free_loop", "malloc/free pairs of 32 bytes, one thread", "malloc_free_loop.c"),
     Workload("churn", "one thread, 8-1024 B blocks, mixed lifetimes", "churn.c"),
-    Workload("larson-1t", "larson-like server, 1 thread", "larson.c", ["1"]),
-    Workload("larson-2t", "larson-like server, 2 threads", "larson.c", ["2"]),
+    Workload("larson-1t", "larson-like server, 1 thread", "larson.c", ["1"], ceiling=True),
+    Workload("larson-2t", "larson-like server, 2 threads", "larson.c", ["2"], ceiling=True),
     Workload("threads_churn", "2 threads replacing 16-216 B blocks", "threads_churn.c", ["2"]),
     Workload("prodcons", "producer allocates, consumer frees", "prodcons.c"),
     Workload("realloc_growth", "4000 buffers grown by realloc to <= 64 KiB", "realloc_growth.c"),
@@ -304,12 +310,13 @@ def spawn_and_wait(argv, env, stdin, stdout, stderr, timeout, pool_dir=None):
 
 
 def run_once(workload, config, scale, work, timeout):
+    ceiling = config.name == CEILING
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"),
            "LC_ALL": "C", "LANG": "C", "BENCH_SCALE": repr(scale)}
     env.update(workload.env)
     env.update(config.env)
     out, err = os.path.join(work, "stdout"), os.path.join(work, "stderr")
-    seconds, status, maxrss_kib, pool = spawn_and_wait(workload.argv(scale), env, workload.stdin or "/dev/null",
+    seconds, status, maxrss_kib, pool = spawn_and_wait(workload.argv(scale, ceiling), env, workload.stdin or "/dev/null",
                                                   out, err, timeout, config.pool_dir)
     with open(out, errors="replace") as f:
         stdout = f.read()
@@ -536,6 +543,18 @@ def write_report(out_dir, info, configs, workloads, samples, failures, startup, 
                 cells.append("%s %.2f" % (c, 2 * one / two))
         lines.append("- Larson throughput of 2 threads over 1 thread (2 × time of 1 / time of 2; the same work "
                      "per thread): " + ", ".join(cells) + ".")
+        ceiling = {}
+        for wname in ("larson-1t", "larson-2t"):
+            runs = samples.get((wname, CEILING), [])
+            if runs and (wname, CEILING) not in failures:
+                ceiling[wname] = (statistics.median(r.seconds for r in runs),
+                                  statistics.median(r.metrics.get("mops", 0) for r in runs))
+        if len(ceiling) == 2:
+            (one, one_mops), (two, two_mops) = ceiling["larson-1t"], ceiling["larson-2t"]
+            lines.append("- The same larson work with the ideal allocator of its ceiling mode (`larson N ceiling`: "
+                         "per-thread lists, no lock, no atomic, no header), what this machine gives whatever the "
+                         "allocator: 1 thread %.3f s (%.2f Mop/s), 2 threads %.3f s (%.2f Mop/s); 2 over 1: %.2f."
+                         % (one, one_mops, two, two_mops, 2 * one / two))
     if startup:
         lines.append("- Start-up: /bin/true takes %.2f ms with no preload and %.2f ms with libvmmalloc on a 64 GiB "
                      "pool on %s: %+.2f ms (medians of many interleaved runs)." % (
@@ -695,13 +714,16 @@ def main():
     info = machine_info(library, configs, args)
     load_before = os.getloadavg()
     samples, failures = {}, {}
-    total = args.runs * len(workloads) * len(configs)
+    ceiling = Config(CEILING, {})
+    def configs_of(w):
+        return configs + [ceiling] if w.ceiling else configs
+    total = args.runs * sum(len(configs_of(w)) for w in workloads)
     done = 0
     started = time.time()
     try:
         for rep in range(args.runs):
             for w in workloads:
-                for c in configs:
+                for c in configs_of(w):
                     if (w.name, c.name) in failures:
                         done += 1
                         continue

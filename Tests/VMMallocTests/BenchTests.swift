@@ -79,6 +79,20 @@ struct BenchTests {
         #expect(pool.entries() == [], "the pool directory is not empty after sqlite3: \(pool.entries() ?? [])")
     }
 
+    @Test("larson's ceiling mode (the same work with an ideal allocator of its own, no preload) passes its checks and reports its throughput")
+    func larsonCeiling() throws {
+        let exe = try Programs.build("larson.c", in: Paths.bench)
+        var env = baseEnvironment()
+        env["BENCH_SCALE"] = smokeScale
+        for threads in ["1", "2"] {
+            let r = try run(exe, [threads, "ceiling"], environment: env)
+            #expect(r.exitStatus == 0 && r.stdout.contains("check: ok larson\n") && r.stdout.contains("metric: mops "),
+                    "larson \(threads) ceiling:\n\(r)")
+        }
+        let wrong = try run(exe, ["2", "ideal"], environment: env)
+        #expect(wrong.exitStatus == 1 && wrong.stderr.contains("can only be \"ceiling\""), "larson 2 ideal:\n\(wrong)")
+    }
+
     @Test("the workloads' checks catch an allocator that hands out a block in use twice")
     func checksCatchOverlap() throws {
         let broken = try Programs.build("twice.c", shared: true)
