@@ -359,6 +359,12 @@ enum Extents {
     /// How long a span stays free before its space goes back to the file system.
     static let purgeDelay: UInt32 = 250
     private static let purgeInterval: UInt32 = 100
+    /// Spans shorter than this (in slices) keep their space: a hole of a few
+    /// slices among blocks in use is soon taken again, and punching it would
+    /// cost a system call now and the page faults of all of it then. Spans
+    /// coalesce as their neighbours are freed, so a pool that empties still
+    /// gives everything back.
+    private static let purgeMinimum: UInt32 = 4
 
     /// Gives back the file space of the spans that have stayed free for
     /// `purgeDelay`, at most every `purgeInterval`. The caller holds the lock.
@@ -375,7 +381,8 @@ enum Extents {
             var span = Int(bins[b])
             while span != 0 {
                 let page = Slices.page(span)
-                if page.pointee.flags & Flag.purged == 0 && now &- page.pointee.freedAt >= purgeDelay {
+                if page.pointee.flags & Flag.purged == 0 && now &- page.pointee.freedAt >= purgeDelay
+                    && page.pointee.slices >= purgeMinimum {
                     Pool.releaseSpace(from: Slices.offset(span), to: Slices.offset(span + Int(page.pointee.slices)))
                     page.pointee.flags |= Flag.purged
                 }
