@@ -18,7 +18,7 @@
 #include <malloc.h>
 #include <pthread.h>
 
-static size_t sizes[64];
+static size_t sizes[96];
 static int classes;
 static long refused;
 
@@ -59,14 +59,14 @@ static void *never_handed_out(void *unused)
 int main(void)
 {
     size_t last = 0;
-    for (size_t request = 1; request <= 8192; request++) {
+    for (size_t request = 1; request <= 65536; request++) {
         char *probe = malloc(request);
         CHECK(probe != NULL);
         size_t size = malloc_usable_size(probe);
         free(probe);
         if (size == last) continue;
         last = size;
-        CHECK(classes < 64);
+        CHECK(classes < 96);
         sizes[classes++] = size;
         char *b[3];
         for (int i = 0; i < 3; i++) {

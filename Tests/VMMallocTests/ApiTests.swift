@@ -48,7 +48,7 @@ struct BadPointerTests {
     func interiorPointers() throws {
         let r = try runInPool(try Programs.build("interior.c"), size: "64M", timeout: 120)
         #expect(r.result.stdout.contains("OK interior"), "\(r.result)")
-        #expect(r.result.stdout.value(of: "classes") == "56", "\(r.result)")
+        #expect(r.result.stdout.value(of: "classes") == "80", "\(r.result)")
         let refused = Int(r.result.stdout.value(of: "refused") ?? "") ?? -1
         let lines = r.result.stderrLines
         let refusals = lines.filter {

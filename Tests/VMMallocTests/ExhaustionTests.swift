@@ -7,7 +7,7 @@ struct ExhaustionTests {
     static let poolBytes = 16 * 1024 * 1024
 
     @Test("exhaust.c case in a 16 MiB pool",
-          arguments: ["loop64", "loop1k", "loop1m", "mixed", "huge", "realloc_fail"])
+          arguments: ["loop64", "loop1k", "loop9k", "loop17k", "loop1m", "mixed", "huge", "realloc_fail"])
     func exhaustCase(_ name: String) throws {
         let exe = try Programs.build("exhaust.c")
         let r = try runInPool(exe, [name, String(Self.poolBytes)], size: "16M")

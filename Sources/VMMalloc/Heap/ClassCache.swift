@@ -25,10 +25,12 @@ struct ClassCache {
 
     static let stride = 32
 
-    /// Blocks of `size` bytes a cache holds: 32 KiB of them, from 8 to 512 blocks.
+    /// Blocks of `size` bytes a cache holds: 32 KiB of them, from 8 to 512
+    /// blocks; of blocks above 8 KiB, 2 to 4 (at most 128 KiB).
     static func limit(_ size: Int) -> Int {
         let blocks = (32 << 10) / size
-        return blocks < 8 ? 8 : blocks > 512 ? 512 : blocks
+        let least = size > 8 << 10 ? 2 : 8
+        return blocks < least ? least : blocks > 512 ? 512 : blocks
     }
 
     /// Pushes `block` (its free `mark` given); the cache must have room.

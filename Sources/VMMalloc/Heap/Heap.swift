@@ -4,7 +4,7 @@ import VMMallocShim
 /// The heap inside the pool, behind a narrow interface: allocate, free,
 /// usable size, reallocate.
 ///
-/// - Small blocks (up to 8 KiB, see `SizeClass`) come from the calling
+/// - Small blocks (up to 64 KiB, see `SizeClass`) come from the calling
 ///   thread's cache of blocks it freed, or from pages of one size class
 ///   owned by its heap (`ThreadHeap`): no lock, no atomic read-modify-write,
 ///   no header in front of a block. A pointer finds its page through the
@@ -267,6 +267,9 @@ enum Heap {
 
     /// Resizes the block at `pointer`, in place where it can; when the pool
     /// cannot hold the new size the block is left as it was.
+    /// A realloc that grows a block beyond this size gives a large block.
+    static let growsLarge = 8 << 10
+
     static func reallocate(_ pointer: UnsafeMutableRawPointer, to size: Int) -> Reallocation {
         var usable = 0
         let size = size >= 0 ? size : Int.max
@@ -279,18 +282,33 @@ enum Heap {
             if size <= usable && size >= usable / 2 { return .done(pointer) }
         case .large(let start):
             usable = Int(Slices.page(start).pointee.slices) << Slices.shift
-            if size > SizeClass.largestSize, let resized = resizeLarge(start, to: size) {
+            if size > growsLarge, let resized = resizeLarge(start, to: size) {
                 return resized ? .done(pointer) : .notABlock
             }
         }
         // A block that grows is likely to grow again (strings, vectors): a
-        // quarter more room saves about two copies in three.
+        // quarter more room saves about two copies in three. Beyond
+        // `growsLarge` it becomes a large block, which grows in place while
+        // the slices after it are free: no copy, and no trail of blocks left
+        // in the pages of every size class on the way.
         var target = size
-        if size > usable && size > 256 && size <= SizeClass.largestSize {
-            target = size + size / 4 < SizeClass.largestSize ? size + size / 4 : SizeClass.largestSize
+        var large = false
+        if size > usable && size > 256 {
+            if size > growsLarge {
+                large = true
+            } else {
+                target = size + size / 4 < growsLarge ? size + size / 4 : growsLarge
+            }
         }
         var moved: UnsafeMutableRawPointer? = nil
-        if let fast = allocateFast(target, alignment: 16) { moved = fast } else { moved = allocate(target, alignment: 16, zeroed: false) }
+        if large {
+            // Without a free span, a small block may still have room in a page.
+            moved = allocateLarge(target, alignment: 16, zeroed: false) ?? allocate(target, alignment: 16, zeroed: false)
+        } else if let fast = allocateFast(target, alignment: 16) {
+            moved = fast
+        } else {
+            moved = allocate(target, alignment: 16, zeroed: false)
+        }
         guard let moved else {
             // A block that need not grow stays where it is when there is no room to move it.
             return size <= usable ? .done(pointer) : .outOfMemory

@@ -39,8 +39,8 @@ extension Heap {
     static func collectStatistics(sizeClass: (_ blockSize: Int, _ blocksInUse: Int, _ pagesHeld: Int) -> Void)
         -> HeapStatistics {
         var statistics = HeapStatistics(hugeSize: Pool.reservation.granule)
-        var blocks = InlineArray<57, Int>(repeating: 0)
-        var pages = InlineArray<57, Int>(repeating: 0)
+        var blocks = InlineArray<81, Int>(repeating: 0)
+        var pages = InlineArray<81, Int>(repeating: 0)
         HeapRegistry.forEachHeap { heap in
             heap.forEachPage { page in
                 var remote = page.remoteFree.pointee.load(ordering: .acquiring) & ~Page.RemoteState.mask

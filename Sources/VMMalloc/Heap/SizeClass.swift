@@ -3,13 +3,16 @@
 /// Up to 128 bytes the classes are multiples of 16 (every block is 16-byte
 /// aligned, as glibc's are). Above, each doubling is split into eight steps,
 /// so a block is less than 12.5% larger than the request it serves. The
-/// largest class is 8 KiB; bigger requests are large blocks (see `Extents`),
+/// largest class is 64 KiB; bigger requests are large blocks (see `Extents`),
 /// which go back to the pool-wide extents when freed and are reused by any size.
+/// (Large blocks are whole 16 KiB slices: served so, a 9 KiB request would
+/// take 16 KiB and one of 17 KiB 32 KiB. Above 64 KiB a slice is at most a
+/// fifth of the block, and above 128 KiB at most an eighth.)
 enum SizeClass {
     /// Number of classes; class 0 is unused.
-    static let count = 57
+    static let count = 81
     /// The largest small block.
-    static let largestSize = 8 << 10
+    static let largestSize = 64 << 10
 
     /// The class serving a request of `size` bytes (1 ... largestSize; 0 counts as 1).
     @inline(__always)
@@ -84,14 +87,16 @@ enum SizeClass {
     }
 
     /// The smallest class of at least `size` bytes whose blocks are all
-    /// aligned to `alignment` (a power of two, at most a slice): its block size
-    /// is a multiple of the alignment, and pages start on slice boundaries.
+    /// aligned to `alignment` (a power of two; nil above a slice): its block
+    /// size is a multiple of the alignment, and pages start on slice boundaries.
     /// That is the class of the request rounded up to the alignment: a class
     /// size is a multiple of its doubling's step (16 up to 256 bytes, then an
     /// eighth of the power of two below), so either the rounded size is a
     /// class size itself, or the step exceeds the alignment and every class
     /// of that doubling is a multiple of it.
     static func aligned(_ size: Int, _ alignment: Int) -> Int? {
+        // A page starts on a slice boundary: that is all the alignment its blocks can count on.
+        guard alignment <= Slices.size else { return nil }
         let target = size < alignment ? alignment : size
         let rounded = (target &+ alignment &- 1) & ~(alignment &- 1)
         return rounded <= largestSize ? of(rounded) : nil

@@ -100,14 +100,17 @@ struct ThreadHeap {
 
     /// A heap takes blocks of a class from the orphan heap's pages (shared,
     /// locked) rather than a page of its own while the pool is crowded, it
-    /// has no page of the class, and it has taken less than a slice's worth
-    /// of them so far: a thread that uses a few blocks of many classes costs
-    /// no slice per class (nor, while it waits, holds one), and one that uses
-    /// many gets its own page soon.
-    private static let sharedBytesLimit: UInt32 = UInt32(Slices.size)
+    /// has no page of the class, and it has taken less than a page's worth
+    /// of them so far (a slice's worth for classes of one-slice pages): a
+    /// thread that uses a few blocks of many classes costs no page per class
+    /// (nor, while it waits, holds one), and one that uses many gets its own
+    /// page soon.
+    private static func sharedBytesLimit(_ c: Int) -> UInt32 {
+        UInt32(SizeClass.pageSlices(c) &<< Slices.shift)
+    }
 
     private func sharesOrphanPages(_ c: Int) -> Bool {
-        pageCount[c] == 0 && sharedBytes[c] < Self.sharedBytesLimit && address != HeapRegistry.orphanHeap
+        pageCount[c] == 0 && sharedBytes[c] < Self.sharedBytesLimit(c) && address != HeapRegistry.orphanHeap
             && Extents.isCrowded
     }
 
@@ -138,7 +141,7 @@ struct ThreadHeap {
     func mayShare(_ c: Int) -> Bool {
         guard pageCount[c] == 0 else { return false }
         // Counted up to the limit only: it never wraps back below it.
-        if sharedBytes[c] < Self.sharedBytesLimit { sharedBytes[c] += UInt32(SizeClass.size(c)) }
+        if sharedBytes[c] < Self.sharedBytesLimit(c) { sharedBytes[c] += UInt32(SizeClass.size(c)) }
         return true
     }
 
