@@ -10,7 +10,7 @@
  * page, the rest not even carved yet), so every free of one is refused too,
  * and the blocks malloc hands out next are all different. This part relies
  * on one fact of the layout: a thread's first block of a class starts a page
- * of at least 16 KiB and at least eight blocks.
+ * of at least 16 KiB and at least eight blocks (two above 8 KiB).
  *
  * Prints "refused=<n>", the lines to expect.
  */
@@ -37,7 +37,8 @@ static void *never_handed_out(void *unused)
         size_t size = sizes[c];
         char *first = malloc(size);
         CHECK(first != NULL);
-        size_t starts = size <= 2048 ? 16384 / size : 8;
+        /* A page holds at least eight blocks up to 8 KiB, at least two above. */
+        size_t starts = size <= 2048 ? 16384 / size : size <= 8192 ? 8 : 2;
         for (size_t j = 1; j < starts; j++) {
             free(first + j * size);
             refused++;

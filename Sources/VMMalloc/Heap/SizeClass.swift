@@ -103,10 +103,17 @@ enum SizeClass {
     }
 
     /// Slices of a page of class `index`: one for blocks up to an eighth of a
-    /// slice, else enough for eight blocks.
+    /// slice, enough for eight blocks up to 8 KiB; above, the fewest slices
+    /// that hold two blocks and leave less than an eighth of the page over
+    /// (at most 8 slices, 128 KiB). Every thread that uses a class holds a
+    /// page of it, and a page's file space is reserved whole: eight blocks of
+    /// 60 KiB would cost each of 200 threads holding one such block 480 KiB.
     static func pageSlices(_ index: Int) -> Int {
         let bytes = size(index)
         if bytes <= Slices.size / 8 { return 1 }
-        return (bytes * 8 + Slices.size - 1) >> Slices.shift
+        if bytes <= 8 << 10 { return (bytes * 8 + Slices.size - 1) >> Slices.shift }
+        var slices = (bytes * 2 + Slices.size - 1) >> Slices.shift
+        while (slices << Slices.shift) % bytes > (slices << Slices.shift) / 8 { slices += 1 }
+        return slices
     }
 }
