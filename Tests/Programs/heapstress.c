@@ -33,6 +33,11 @@
  *             must succeed (the blocks a waiting thread freed are not its
  *             alone), and afterwards main gets 40 MiB in one block (what the
  *             threads left behind does not split the pool)
+ *   midsize   200 threads at once, each holding one block of 60000 bytes
+ *             (and main one of 9000): the pool file holds at most 40 MiB
+ *             (the blocks are 12 MiB; a thread's page of such blocks holds
+ *             two of them, not eight), and a block freed on one thread and
+ *             its size allocated on another come out whole
  *
  * Usage: heapstress <case>
  */
@@ -689,6 +694,48 @@ static void case_crowded(void)
     printf("crowded_failures=%ld\n", failures);
 }
 
+#define MIDSIZE_THREADS 200
+static pthread_barrier_t midsize_held, midsize_done;
+static char *midsize_blocks[MIDSIZE_THREADS];
+
+static void *midsize_thread(void *arg)
+{
+    long i = (long)arg;
+    char *p = malloc(60000);
+    CHECKF(p != NULL, "thread %ld: malloc(60000) returned NULL", i);
+    CHECKF(malloc_usable_size(p) >= 60000 && malloc_usable_size(p) <= 60000 + 60000 / 8,
+           "thread %ld: a 60000-byte request got %zu bytes", i, malloc_usable_size(p));
+    fill_pattern(p, 60000, (unsigned)i);
+    midsize_blocks[i] = p;
+    pthread_barrier_wait(&midsize_held);
+    pthread_barrier_wait(&midsize_done);
+    /* Each thread frees its neighbour's block: a free on another thread than the malloc. */
+    long other = (i + 1) % MIDSIZE_THREADS;
+    CHECKF(check_pattern(midsize_blocks[other], 60000, (unsigned)other), "thread %ld's block changed", other);
+    return NULL;
+}
+
+static void case_midsize(void)
+{
+    char *probe = malloc(9000);
+    CHECK(probe != NULL);
+    check_in_pool(probe, "a 9000-byte block");
+    CHECK(pthread_barrier_init(&midsize_held, NULL, MIDSIZE_THREADS + 1) == 0);
+    CHECK(pthread_barrier_init(&midsize_done, NULL, MIDSIZE_THREADS + 1) == 0);
+    pthread_t threads[MIDSIZE_THREADS];
+    for (long i = 0; i < MIDSIZE_THREADS; i++)
+        CHECKF(pthread_create(&threads[i], NULL, midsize_thread, (void *)i) == 0, "pthread_create %ld", i);
+    pthread_barrier_wait(&midsize_held);
+    long long held = (long long)pool_file_stat(probe).st_blocks * 512;
+    pthread_barrier_wait(&midsize_done);
+    for (long i = 0; i < MIDSIZE_THREADS; i++) CHECK(pthread_join(threads[i], NULL) == 0);
+    for (long i = 0; i < MIDSIZE_THREADS; i++) free(midsize_blocks[i]);
+    free(probe);
+    printf("pool_bytes_held=%lld\n", held);
+    CHECKF(held <= 40LL << 20, "%d threads holding one 60000-byte block each: the pool file holds %lld bytes",
+           MIDSIZE_THREADS, held);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) FAIL("usage: heapstress <case>");
@@ -702,6 +749,7 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "crowded")) case_crowded();
     else if (!strcmp(argv[1], "sparse")) case_sparse();
     else if (!strcmp(argv[1], "strand")) case_strand();
+    else if (!strcmp(argv[1], "midsize")) case_midsize();
     else FAIL("unknown case %s", argv[1]);
     printf("OK %s\n", argv[1]);
     return 0;

@@ -24,6 +24,12 @@ struct HeapCoreTests {
         #expect(r.result.stdout.contains("OK handover"), "\(r.result)")
     }
 
+    @Test("200 threads each holding one 60000-byte block: the pool file holds at most 40 MiB (the blocks are 12 MiB)")
+    func midsizeThreads() throws {
+        let r = try heapstress("midsize", size: "1G", timeout: 60)
+        #expect(r.result.stdout.contains("OK midsize"), "\(r.result)")
+    }
+
     @Test("fork 40 times while two threads allocate; in each child, main and two new threads (on the heaps fork left behind) allocate and check their blocks",
           arguments: ["1", "2", "3"])
     func forkUnderLoad(mode: String) throws {
