@@ -265,11 +265,11 @@ enum Heap {
         case notABlock
     }
 
-    /// Resizes the block at `pointer`, in place where it can; when the pool
-    /// cannot hold the new size the block is left as it was.
     /// A realloc that grows a block beyond this size gives a large block.
     static let growsLarge = 8 << 10
 
+    /// Resizes the block at `pointer`, in place where it can; when the pool
+    /// cannot hold the new size the block is left as it was.
     static func reallocate(_ pointer: UnsafeMutableRawPointer, to size: Int) -> Reallocation {
         var usable = 0
         let size = size >= 0 ? size : Int.max

@@ -39,6 +39,7 @@ extension Heap {
     static func collectStatistics(sizeClass: (_ blockSize: Int, _ blocksInUse: Int, _ pagesHeld: Int) -> Void)
         -> HeapStatistics {
         var statistics = HeapStatistics(hugeSize: Pool.reservation.granule)
+        // One entry per size class (`SizeClass.count`, which a generic argument cannot name).
         var blocks = InlineArray<81, Int>(repeating: 0)
         var pages = InlineArray<81, Int>(repeating: 0)
         HeapRegistry.forEachHeap { heap in
