@@ -33,6 +33,12 @@ struct ClassCache {
         return blocks < least ? least : blocks > 512 ? 512 : blocks
     }
 
+    /// Lets an empty cache hold its class's `limit` of blocks of `size` bytes.
+    static func open(_ cache: UnsafeMutablePointer<ClassCache>, blockSize size: Int) {
+        cache.pointee.limit = UInt16(limit(size))
+        cache.pointee.room = cache.pointee.limit
+    }
+
     /// Pushes `block` (its free `mark` given); the cache must have room.
     @inline(__always)
     static func push(_ cache: UnsafeMutablePointer<ClassCache>, _ block: UInt, mark: UInt) {

@@ -302,8 +302,9 @@ enum Heap {
         }
         var moved: UnsafeMutableRawPointer? = nil
         if large {
-            // Without a free span, a small block may still have room in a page.
-            moved = allocateLarge(target, alignment: 16, zeroed: false) ?? allocate(target, alignment: 16, zeroed: false)
+            // Without a free span, a block of a size class may still have room in a page.
+            moved = allocateLarge(target, alignment: 16, zeroed: false)
+            if moved == nil && target <= SizeClass.largestSize { moved = allocate(target, alignment: 16, zeroed: false) }
         } else if let fast = allocateFast(target, alignment: 16) {
             moved = fast
         } else {

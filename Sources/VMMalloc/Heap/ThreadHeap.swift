@@ -132,8 +132,7 @@ struct ThreadHeap {
     private func resumeCaching(_ c: Int) {
         let cache = classCache(c)
         guard cache.pointee.limit == 0, address != HeapRegistry.orphanHeap, !Variant.isDebug else { return }
-        cache.pointee.limit = UInt16(ClassCache.limit(SizeClass.size(c)))
-        cache.pointee.room = cache.pointee.limit
+        ClassCache.open(cache, blockSize: SizeClass.size(c))
     }
 
     /// Whether the heap holds no page of class `c` (`Heap.allocate` then
@@ -155,8 +154,7 @@ struct ThreadHeap {
             cache.pointee.page = HeapRegistry.sentinelPage
             guard c > 0 else { continue }
             cache.pointee.reciprocal = SizeClass.reciprocal(c)
-            cache.pointee.limit = caching && !Variant.isDebug ? UInt16(ClassCache.limit(SizeClass.size(c))) : 0
-            cache.pointee.room = cache.pointee.limit
+            if caching && !Variant.isDebug { ClassCache.open(cache, blockSize: SizeClass.size(c)) }
             cache.pointee.budget = Self.budgetPerBeat
         }
     }

@@ -73,7 +73,9 @@ package enum ConfigurationError: Error, @unchecked Sendable {
             line.append(" is not a size (digits with an optional K, M, G or T suffix)")
         case .sizeTooLarge(let value):
             Self.assignment(.poolSize, value, into: &line)
-            line.append(" is too large (the largest pool is 64 TiB)")
+            line.append(" is too large (the largest pool is ")
+            line.append(Configuration.maximumPoolSize >> 40)
+            line.append(" TiB)")
         case .sizeBelowMinimum(let value):
             Self.assignment(.poolSize, value, into: &line)
             line.append(" is below the minimum of ")
