@@ -98,7 +98,7 @@ enum HeapRegistry {
         var heap = popAbandoned()
         if heap == nil { heap = newHeap() }
         if let heap {
-            heap.state.pointee = active
+            heap.state = active
             word(threadCountOffset).pointee += 1
         }
         if held { lock.unlock() }
@@ -116,7 +116,7 @@ enum HeapRegistry {
         // The current pages stay for the next thread; tending gives them back if none comes.
         heap.withLock { heap.collect(.allButCurrent) }
         let held = lock.lock()
-        heap.state.pointee = abandoned
+        heap.state = abandoned
         pushAbandoned(heap)
         if held { lock.unlock() }
     }
@@ -156,7 +156,7 @@ enum HeapRegistry {
         let heap = ThreadHeap(next.pointee)
         next.pointee += UInt(ThreadHeap.size)
         heap.initialize()
-        heap.nextInRegistry.pointee = word(allHeapsOffset).pointee
+        heap.nextInRegistry = word(allHeapsOffset).pointee
         word(allHeapsOffset).pointee = heap.address
         word(heapCountOffset).pointee += 1
         return heap
@@ -165,9 +165,9 @@ enum HeapRegistry {
     // MARK: - Abandoned heaps (a queue, so that tending goes round them all)
 
     private static func pushAbandoned(_ heap: ThreadHeap) {
-        heap.nextAbandoned.pointee = 0
+        heap.nextAbandoned = 0
         let tail = word(abandonedTailOffset)
-        if tail.pointee != 0 { ThreadHeap(tail.pointee).nextAbandoned.pointee = heap.address }
+        if tail.pointee != 0 { ThreadHeap(tail.pointee).nextAbandoned = heap.address }
         else { word(abandonedHeadOffset).pointee = heap.address }
         tail.pointee = heap.address
     }
@@ -176,12 +176,12 @@ enum HeapRegistry {
         let head = word(abandonedHeadOffset)
         guard head.pointee != 0 else { return nil }
         let heap = ThreadHeap(head.pointee)
-        head.pointee = heap.nextAbandoned.pointee
+        head.pointee = heap.nextAbandoned
         if head.pointee == 0 { word(abandonedTailOffset).pointee = 0 }
-        if heap.state.pointee == forked {
+        if heap.state == forked {
             // Off the queue the heap is the caller's alone, and nothing else touches what this drops.
             heap.forgetFastPathState()
-            heap.state.pointee = abandoned
+            heap.state = abandoned
         }
         return heap
     }
@@ -220,10 +220,10 @@ enum HeapRegistry {
     static func tendAnother(than mine: ThreadHeap) {
         guard lock.tryLock() else { return }
         var address = word(tendCursorOffset).pointee
-        address = address == 0 ? word(allHeapsOffset).pointee : ThreadHeap(address).nextInRegistry.pointee
+        address = address == 0 ? word(allHeapsOffset).pointee : ThreadHeap(address).nextInRegistry
         if address == 0 { address = word(allHeapsOffset).pointee }
         word(tendCursorOffset).pointee = address
-        let state = address == 0 ? 0 : ThreadHeap(address).state.pointee
+        let state = address == 0 ? 0 : ThreadHeap(address).state
         lock.unlock()
         guard address != 0, address != mine.address, state == active else { return }
         tendLive(ThreadHeap(address), .idle)
@@ -233,7 +233,7 @@ enum HeapRegistry {
     static func tendAllOthers() {
         let mine = UInt(bitPattern: ThreadHeap.current)
         forEachThreadHeap { heap in
-            if heap.address != mine && heap.state.pointee == active { tendLive(heap, .everything) }
+            if heap.address != mine && heap.state == active { tendLive(heap, .everything) }
         }
     }
 
@@ -242,7 +242,7 @@ enum HeapRegistry {
         let heapLock = heap.lock
         guard heapLock.tryLock() else { return }
         // Checked again under the heap's lock: its thread may have exited meanwhile.
-        if heap.state.pointee == active { heap.tend(which) }
+        if heap.state == active { heap.tend(which) }
         heapLock.unlock()
     }
 
@@ -305,8 +305,8 @@ enum HeapRegistry {
         forEachThreadHeap { heap in
             // A thread that does not exist here may have held its heap's lock at the fork.
             heap.lock.reset()
-            if heap.address != mine && heap.state.pointee == active {
-                heap.state.pointee = forked
+            if heap.address != mine && heap.state == active {
+                heap.state = forked
                 pushAbandoned(heap)
             }
         }
@@ -328,7 +328,7 @@ enum HeapRegistry {
         while address != 0 {
             let heap = ThreadHeap(address)
             body(heap)
-            address = heap.nextInRegistry.pointee
+            address = heap.nextInRegistry
         }
     }
 

@@ -33,41 +33,77 @@ struct ThreadHeap {
     }
     init(_ pointer: UnsafeMutableRawPointer) { address = UInt(bitPattern: pointer) }
 
-    // Layout.
-    // The first line is the owner's; `notified`, which other threads write, has the second to itself.
-    private static let lockOffset = 0
-    private static let fullOffset = 8
-    private static let stateOffset = 12
-    private static let nextInRegistryOffset = 16
-    private static let nextAbandonedOffset = 24
-    private static let genericCallsOffset = 32
-    private static let lastBeatOffset = 40
-    private static let spareCountOffset = 44
-    private static let sparesOffset = 48
-    /// Empty one-slice pages a heap keeps for its next new page instead of giving them back to the extents.
+    // Layout: a `Header`, then a `ClassCache` per size class (what the fast
+    // paths touch, one class on half a cache line), then a `ClassQueue` per
+    // size class (what only the slow paths touch).
+
+    /// A heap's own fields, on its first two cache lines. The first line is
+    /// the owner's; `notified`, which other threads write, has the second to
+    /// itself.
+    struct Header {
+        /// The word of the heap's `lock`.
+        var lock: UInt32 = 0
+        private var padding0: UInt32 = 0
+        /// The first page of the full list (a slice index), or 0.
+        var full: UInt32 = 0
+        /// Where the heap stands in `HeapRegistry` (active, abandoned, ...).
+        var state: UInt32 = 0
+        /// Link in the registry's list of every heap.
+        var nextInRegistry: UInt = 0
+        /// Link in the registry's queue of heaps without a thread.
+        var nextAbandoned: UInt = 0
+        /// Slow-path mallocs so far: the heartbeat looks at the clock every 64th.
+        var genericCalls: UInt = 0
+        /// When the heartbeat last ran (coarse milliseconds).
+        var lastBeat: UInt32 = 0
+        /// How many of `spares` are held.
+        var spareCount: UInt32 = 0
+        /// Empty one-slice pages (slice indices) the heap keeps for its next
+        /// new page instead of giving them back to the extents.
+        var spares: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+
+        /// Pages a remote free took off the full list, pushed by the freeing
+        /// thread (an `Atomic<UInt>`: see `ThreadHeap.notified`).
+        var notified: UInt = 0
+        private var padding1: (UInt, UInt, UInt, UInt, UInt, UInt, UInt) = (0, 0, 0, 0, 0, 0, 0)
+    }
+
+    /// The page queue of a size class, and what a heap counts of the class.
+    struct ClassQueue {
+        /// The first and last pages with room (slice indices), or 0.
+        var first: UInt32 = 0
+        var last: UInt32 = 0
+        /// Pages of the class the heap holds, full ones included.
+        var pageCount: UInt32 = 0
+        /// Bytes of blocks of the class the heap's thread took from the orphan
+        /// heap's pages while it had no page of the class (only the owner counts).
+        var sharedBytes: UInt32 = 0
+    }
+
+    /// Empty one-slice pages a heap keeps for its next new page (`Header.spares`).
     static let spareCapacity = 4
-    private static let notifiedOffset = 64
     /// Fast-path allocations of a class between two of its passes through the slow path (see `spend`).
     private static let budgetPerBeat: UInt32 = 256
-    private static let classesOffset = 128
-    private static let firstOffset = classesOffset + SizeClass.count * ClassCache.stride
-    private static let lastOffset = firstOffset + SizeClass.count * 4
-    private static let pageCountOffset = lastOffset + SizeClass.count * 4
-    private static let sharedBytesOffset = pageCountOffset + SizeClass.count * 4
-    static let size = (sharedBytesOffset + SizeClass.count * 4 + 63) & ~63
+    private static let classesOffset = MemoryLayout<Header>.size
+    private static let queuesOffset = classesOffset + SizeClass.count * ClassCache.stride
+    static let size = (queuesOffset + SizeClass.count * MemoryLayout<ClassQueue>.stride + 63) & ~63
+
+    /// `notified`, the first field of `Header`'s second cache line.
+    private static let notifiedOffset = 64
 
     @inline(__always)
     private func word<T: ~Copyable>(_ offset: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
         UnsafeMutablePointer<T>(bitPattern: address &+ UInt(offset)).unsafelyUnwrapped
     }
 
+    private var header: UnsafeMutablePointer<Header> { word(0, Header.self) }
     /// Pages a remote free took off the full list, pushed by the freeing thread.
     private var notified: UnsafeMutablePointer<Atomic<UInt>> { word(Self.notifiedOffset, Atomic<UInt>.self) }
-    private var full: UnsafeMutablePointer<UInt32> { word(Self.fullOffset, UInt32.self) }
     /// Held by the owner in its slow paths and by another thread tending the
     /// heap (`tend`): everything but the class caches and the current pages,
-    /// which only the owner's fast paths touch, lock-free.
-    var lock: Mutex { Mutex(at: UnsafeMutableRawPointer(bitPattern: address &+ UInt(Self.lockOffset)).unsafelyUnwrapped) }
+    /// which only the owner's fast paths touch, lock-free. (`Header.lock` is
+    /// the header's first field.)
+    var lock: Mutex { Mutex(at: UnsafeMutableRawPointer(header)) }
 
     /// Runs `body` holding the heap's lock.
     @inline(__always)
@@ -77,26 +113,45 @@ struct ThreadHeap {
         defer { if held { lock.unlock() } }
         return body()
     }
-    var state: UnsafeMutablePointer<UInt32> { word(Self.stateOffset, UInt32.self) }
-    var nextInRegistry: UnsafeMutablePointer<UInt> { word(Self.nextInRegistryOffset, UInt.self) }
-    var nextAbandoned: UnsafeMutablePointer<UInt> { word(Self.nextAbandonedOffset, UInt.self) }
-    private var genericCalls: UnsafeMutablePointer<UInt> { word(Self.genericCallsOffset, UInt.self) }
-    private var lastBeat: UnsafeMutablePointer<UInt32> { word(Self.lastBeatOffset, UInt32.self) }
-    private var spareCount: UnsafeMutablePointer<UInt32> { word(Self.spareCountOffset, UInt32.self) }
-    private var spares: UnsafeMutablePointer<UInt32> { word(Self.sparesOffset, UInt32.self) }
+    var state: UInt32 {
+        get { header.pointee.state }
+        nonmutating set { header.pointee.state = newValue }
+    }
+    var nextInRegistry: UInt {
+        get { header.pointee.nextInRegistry }
+        nonmutating set { header.pointee.nextInRegistry = newValue }
+    }
+    var nextAbandoned: UInt {
+        get { header.pointee.nextAbandoned }
+        nonmutating set { header.pointee.nextAbandoned = newValue }
+    }
+
+    /// The most recently kept spare page (its first slice), or nil.
+    private func takeSpare() -> Int? {
+        let count = Int(header.pointee.spareCount)
+        guard count > 0 else { return nil }
+        header.pointee.spareCount -= 1
+        return withUnsafeBytes(of: header.pointee.spares) { Int($0.load(fromByteOffset: (count - 1) * 4, as: UInt32.self)) }
+    }
+
+    /// Keeps the empty one-slice page at `index` as a spare; false when the heap holds `spareCapacity` already.
+    private func keepSpare(_ index: Int) -> Bool {
+        let count = Int(header.pointee.spareCount)
+        guard count < Self.spareCapacity else { return false }
+        withUnsafeMutableBytes(of: &header.pointee.spares) { $0.storeBytes(of: UInt32(index), toByteOffset: count * 4, as: UInt32.self) }
+        header.pointee.spareCount += 1
+        return true
+    }
+
     /// The cache and current page of class `c`.
     @inline(__always)
     func classCache(_ c: Int) -> UnsafeMutablePointer<ClassCache> {
         word(Self.classesOffset &+ c &* ClassCache.stride, ClassCache.self)
     }
-    private var first: UnsafeMutablePointer<UInt32> { word(Self.firstOffset, UInt32.self) }
-    private var last: UnsafeMutablePointer<UInt32> { word(Self.lastOffset, UInt32.self) }
-    /// Pages of each class the heap holds, full ones included.
-    private var pageCount: UnsafeMutablePointer<UInt32> { word(Self.pageCountOffset, UInt32.self) }
-
-    /// Bytes of blocks of each class the heap's thread took from the orphan
-    /// heap's pages while it had no page of the class (only the owner counts).
-    private var sharedBytes: UnsafeMutablePointer<UInt32> { word(Self.sharedBytesOffset, UInt32.self) }
+    /// The page queue and counts of class `c`.
+    private func queue(_ c: Int) -> UnsafeMutablePointer<ClassQueue> {
+        word(Self.queuesOffset &+ c &* MemoryLayout<ClassQueue>.stride, ClassQueue.self)
+    }
 
     /// A heap takes blocks of a class from the orphan heap's pages (shared,
     /// locked) rather than a page of its own while the pool is crowded, it
@@ -110,7 +165,8 @@ struct ThreadHeap {
     }
 
     private func sharesOrphanPages(_ c: Int) -> Bool {
-        pageCount[c] == 0 && sharedBytes[c] < Self.sharedBytesLimit(c) && address != HeapRegistry.orphanHeap
+        let queue = queue(c)
+        return queue.pointee.pageCount == 0 && queue.pointee.sharedBytes < Self.sharedBytesLimit(c) && address != HeapRegistry.orphanHeap
             && Extents.isCrowded
     }
 
@@ -138,9 +194,10 @@ struct ThreadHeap {
     /// Whether the heap holds no page of class `c` (`Heap.allocate` then
     /// tries the orphan heap's pages); counts the block it may take there.
     func mayShare(_ c: Int) -> Bool {
-        guard pageCount[c] == 0 else { return false }
+        let queue = queue(c)
+        guard queue.pointee.pageCount == 0 else { return false }
         // Counted up to the limit only: it never wraps back below it.
-        if sharedBytes[c] < Self.sharedBytesLimit(c) { sharedBytes[c] += UInt32(SizeClass.size(c)) }
+        if queue.pointee.sharedBytes < Self.sharedBytesLimit(c) { queue.pointee.sharedBytes += UInt32(SizeClass.size(c)) }
         return true
     }
 
@@ -148,6 +205,8 @@ struct ThreadHeap {
     /// free block, and has an empty cache that holds `limit` blocks (none for
     /// a heap no thread frees into: see `HeapRegistry`).
     func initialize(caching: Bool = true) {
+        vmmAssert(MemoryLayout<Header>.size == 128 && withUnsafeMutablePointer(to: &header.pointee.notified) {
+            UInt(bitPattern: $0) == address &+ UInt(Self.notifiedOffset) }, "a heap's header is not laid out as `notified` says")
         memset(UnsafeMutableRawPointer(bitPattern: address).unsafelyUnwrapped, 0, Self.size)
         for c in 0..<SizeClass.count {
             let cache = classCache(c)
@@ -212,7 +271,7 @@ struct ThreadHeap {
         if cache.pointee.head != 0 { return ClassCache.pop(cache) }
         let current = currentPage(c)
         if current.pointee.free != 0 { return Self.pop(current) }
-        var index = Int(first[c])
+        var index = Int(queue(c).pointee.first)
         while index != 0 {
             let page = Slices.page(index)
             if refill(page) {
@@ -321,18 +380,18 @@ struct ThreadHeap {
         else { return false }
         removeFromQueue(page, index)
         page.pointee.flags |= Page.inFull
-        let head = full.pointee
+        let head = header.pointee.full
         page.pointee.next = head
         page.pointee.previous = 0
         if head != 0 { Slices.page(Int(head)).pointee.previous = UInt32(index) }
-        full.pointee = UInt32(index)
+        header.pointee.full = UInt32(index)
         return true
     }
 
     private func removeFromFull(_ page: UnsafeMutablePointer<Page>) {
         let next = page.pointee.next
         let previous = page.pointee.previous
-        if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { full.pointee = next }
+        if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { header.pointee.full = next }
         if next != 0 { Slices.page(Int(next)).pointee.previous = previous }
         page.pointee.flags &= ~Page.inFull
     }
@@ -341,43 +400,45 @@ struct ThreadHeap {
         let c = Int(page.pointee.sizeClass)
         let next = page.pointee.next
         let previous = page.pointee.previous
-        if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { first[c] = next }
-        if next != 0 { Slices.page(Int(next)).pointee.previous = previous } else { last[c] = previous }
+        let queue = queue(c)
+        if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { queue.pointee.first = next }
+        if next != 0 { Slices.page(Int(next)).pointee.previous = previous } else { queue.pointee.last = previous }
         // The current page must be on the queue: without it, the next malloc's slow path picks one.
         if classCache(c).pointee.page == UInt(bitPattern: page) { classCache(c).pointee.page = HeapRegistry.sentinelPage }
     }
 
     private func pushFront(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
         let c = Int(page.pointee.sizeClass)
-        let head = first[c]
+        let queue = queue(c)
+        let head = queue.pointee.first
         page.pointee.next = head
         page.pointee.previous = 0
-        if head != 0 { Slices.page(Int(head)).pointee.previous = UInt32(index) } else { last[c] = UInt32(index) }
-        first[c] = UInt32(index)
+        if head != 0 { Slices.page(Int(head)).pointee.previous = UInt32(index) } else { queue.pointee.last = UInt32(index) }
+        queue.pointee.first = UInt32(index)
     }
 
     private func pushBack(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
         let c = Int(page.pointee.sizeClass)
-        let tail = last[c]
+        let queue = queue(c)
+        let tail = queue.pointee.last
         page.pointee.previous = tail
         page.pointee.next = 0
-        if tail != 0 { Slices.page(Int(tail)).pointee.next = UInt32(index) } else { first[c] = UInt32(index) }
-        last[c] = UInt32(index)
+        if tail != 0 { Slices.page(Int(tail)).pointee.next = UInt32(index) } else { queue.pointee.first = UInt32(index) }
+        queue.pointee.last = UInt32(index)
     }
 
     /// A new page of class `c` at the front of its queue, with blocks carved.
     private func newPage(_ c: Int) -> UnsafeMutablePointer<Page>? {
         let slices = SizeClass.pageSlices(c)
         var start = 0
-        if slices == 1 && spareCount.pointee > 0 {
-            spareCount.pointee -= 1
-            start = Int(spares[Int(spareCount.pointee)])
+        if slices == 1, let spare = takeSpare() {
+            start = spare
         } else {
             // The orphan heap is shared under its own lock; the caller's heap is not locked then.
             guard let span = Extents.allocate(slices, heapLocked: address != HeapRegistry.orphanHeap) else { return nil }
             start = span
         }
-        pageCount[c] += 1
+        queue(c).pointee.pageCount += 1
         resumeCaching(c)
         Pool.reservation.markWritten(from: Slices.offset(start), to: Slices.offset(start + slices))
         let page = Slices.page(start)
@@ -514,16 +575,12 @@ struct ThreadHeap {
         // A page a remote free has announced stays until the notice is read.
         if page.remoteFree.pointee.load(ordering: .acquiring) & Page.RemoteState.mask == Page.RemoteState.noticed { return }
         if page.isInFull { removeFromFull(page) } else { removeFromQueue(page, index) }
-        pageCount[Int(page.pointee.sizeClass)] -= 1
+        queue(Int(page.pointee.sizeClass)).pointee.pageCount -= 1
         page.remoteFree.pointee.store(0, ordering: .relaxed)
         page.pointee.heap = 0
         let slices = Int(page.pointee.slices)
         for k in 0..<slices { Slices.setEntry(index + k, 0) }
-        if slices == 1 && Int(spareCount.pointee) < Self.spareCapacity {
-            spares[Int(spareCount.pointee)] = UInt32(index)
-            spareCount.pointee += 1
-            return
-        }
+        if slices == 1 && keepSpare(index) { return }
         Extents.free(index, slices)
     }
 
@@ -565,11 +622,11 @@ struct ThreadHeap {
     private func heartbeat(_ c: Int) {
         classCache(c).pointee.budget = Self.budgetPerBeat
         readNotices()
-        genericCalls.pointee &+= 1
-        guard genericCalls.pointee & 63 == 0 else { return }
+        header.pointee.genericCalls &+= 1
+        guard header.pointee.genericCalls & 63 == 0 else { return }
         let now = Platform.coarseMilliseconds
-        guard now &- lastBeat.pointee >= 100 else { return }
-        lastBeat.pointee = now
+        guard now &- header.pointee.lastBeat >= 100 else { return }
+        header.pointee.lastBeat = now
         collect(.idle)
         HeapRegistry.tendOrphan(.idle)
         HeapRegistry.tendAbandoned()
@@ -614,20 +671,20 @@ struct ThreadHeap {
         readNotices()
         for c in 1..<SizeClass.count {
             let current = sparingCurrent ? currentPage(c) : nil
-            var index = Int(first[c])
+            var index = Int(queue(c).pointee.first)
             while index != 0 {
                 let page = Slices.page(index)
                 let next = Int(page.pointee.next)
                 if page != current {
                     Self.collectRemote(page)
-                    if page.pointee.used == 0 && shouldRelease(page, which, isOnly: index == Int(first[c]) && next == 0) {
+                    if page.pointee.used == 0 && shouldRelease(page, which, isOnly: index == Int(queue(c).pointee.first) && next == 0) {
                         release(page, index)
                     }
                 }
                 index = next
             }
         }
-        var index = Int(full.pointee)
+        var index = Int(header.pointee.full)
         while index != 0 {
             let page = Slices.page(index)
             let next = Int(page.pointee.next)
@@ -651,13 +708,10 @@ struct ThreadHeap {
     }
 
     private func flushSpares() {
-        guard spareCount.pointee > 0 else { return }
+        guard header.pointee.spareCount > 0 else { return }
         let lock = Extents.lock
         let held = lock.lock()
-        while spareCount.pointee > 0 {
-            spareCount.pointee -= 1
-            Extents.freeLocked(Int(spares[Int(spareCount.pointee)]), 1)
-        }
+        while let spare = takeSpare() { Extents.freeLocked(spare, 1) }
         if held { lock.unlock() }
     }
 
@@ -666,14 +720,14 @@ struct ThreadHeap {
     /// Calls `body` with each page of the heap (queues and full list).
     func forEachPage(_ body: (UnsafeMutablePointer<Page>) -> Void) {
         for c in 1..<SizeClass.count {
-            var index = Int(first[c])
+            var index = Int(queue(c).pointee.first)
             while index != 0 {
                 let page = Slices.page(index)
                 body(page)
                 index = Int(page.pointee.next)
             }
         }
-        var index = Int(full.pointee)
+        var index = Int(header.pointee.full)
         while index != 0 {
             let page = Slices.page(index)
             body(page)
