@@ -43,6 +43,10 @@ private func allocateSlow(_ size: Int, alignment: Int, zeroed: Bool, file: Stati
     guard Pool.ensureCreated() else {
         return ForeignPointers.allocate(size, alignment: alignment, zeroed: zeroed) ?? outOfMemory()
     }
+    if Memcheck.isRunning {
+        return MemcheckAPI.allocate(size, alignment: alignment, zeroed: zeroed, file: file, line: line, function: function)
+            ?? outOfMemory()
+    }
     let result = Heap.allocate(size, alignment: alignment, zeroed: zeroed)
     Trace.allocated(size, alignment: alignment, result, file: file, line: line, function: function)
     return result ?? outOfMemory()
@@ -50,12 +54,13 @@ private func allocateSlow(_ size: Int, alignment: Int, zeroed: Bool, file: Stati
 
 @_cdecl("vmm_initialize")
 func vmmInitialize() {
-    _ = Pool.ensureCreated()
+    guard Pool.ensureCreated() else { return }
+    if Memcheck.isRunning { MemcheckAPI.checkNotReplaced() }
 }
 
 @_cdecl("vmm_finalize")
 func vmmFinalize() {
-    Statistics.reportAtExit()
+    Memcheck.quietly { Statistics.reportAtExit() }
 }
 
 @_cdecl("vmm_malloc")
@@ -113,6 +118,12 @@ private func freeSlow(_ pointer: UnsafeMutableRawPointer?, file: StaticString = 
                       function: StaticString = #function) {
     guard let pointer else { return }
     guard Pool.contains(pointer) else { return ForeignPointers.free(pointer) }
+    if Memcheck.isRunning {
+        if !MemcheckAPI.free(pointer, file: file, line: line, function: function) {
+            reportBadPointer("free", pointer, file: file, line: line, function: function)
+        }
+        return
+    }
     Trace.freeing(pointer, file: file, line: line, function: function)
     if !Heap.freeSlow(pointer) { reportBadPointer("free", pointer, file: file, line: line, function: function) }
 }
@@ -121,6 +132,7 @@ private func freeSlow(_ pointer: UnsafeMutableRawPointer?, file: StaticString = 
 func vmmRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutableRawPointer? {
     guard let pointer else { return vmmMalloc(size) }
     guard Pool.contains(pointer) else { return ForeignPointers.reallocate(pointer, to: size) }
+    if Memcheck.isRunning { return reallocateUnderMemcheck(pointer, to: size) }
     if size == 0 {
         // glibc frees the block and returns NULL.
         Trace.freeing(pointer)
@@ -141,11 +153,24 @@ func vmmRealloc(_ pointer: UnsafeMutableRawPointer?, _ size: Int) -> UnsafeMutab
     }
 }
 
+@inline(never)
+private func reallocateUnderMemcheck(_ pointer: UnsafeMutableRawPointer, to size: Int) -> UnsafeMutableRawPointer? {
+    switch MemcheckAPI.reallocate(pointer, to: size) {
+    case .done(let result):
+        return result
+    case .outOfMemory:
+        return outOfMemory()
+    case .notABlock:
+        reportBadPointer("realloc", pointer)
+        return invalidArgument()
+    }
+}
+
 @_cdecl("vmm_malloc_usable_size")
 func vmmMallocUsableSize(_ pointer: UnsafeMutableRawPointer?) -> Int {
     guard let pointer else { return 0 }
     guard Pool.contains(pointer) else { return ForeignPointers.usableSize(pointer) }
-    guard let size = Heap.usableSize(pointer) else {
+    guard let size = Memcheck.isRunning ? MemcheckAPI.usableSize(pointer) : Heap.usableSize(pointer) else {
         reportBadPointer("malloc_usable_size", pointer)
         return 0
     }

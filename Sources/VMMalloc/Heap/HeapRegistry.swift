@@ -88,12 +88,16 @@ enum HeapRegistry {
 
     /// The calling thread's heap, given one if it has none; nil for a thread
     /// past its destructor, or when the pool has no room for a new heap.
+    /// Under valgrind no thread gets one: all use the orphan heap, and the
+    /// fast paths, which need the thread's heap, leave every call to the
+    /// slow paths, where memcheck is told of it (`MemcheckAPI`).
     @inline(never)
     static func heapOfThisThread() -> ThreadHeap? {
         if let current = ThreadHeap.current {
             let address = UInt(bitPattern: current)
             return address == exitedHeap ? nil : ThreadHeap(address)
         }
+        if Memcheck.isRunning { return nil }
         let held = lock.lock()
         var heap = popAbandoned()
         if heap == nil { heap = newHeap() }

@@ -22,10 +22,11 @@ enum ForkSupport {
     /// Registers the handlers, unless fork support is off (mode 0).
     static func install(mode: ForkMode) {
         guard mode != .shared else { return }
+        // Under valgrind, the handlers' reads and writes of pool metadata are the allocator's own.
         _ = pthread_atfork(
-            { ForkSupport.prepare() },
-            { ForkSupport.parentResumes() },
-            { ForkSupport.childStarts() })
+            { Memcheck.quietly { ForkSupport.prepare() } },
+            { Memcheck.quietly { ForkSupport.parentResumes() } },
+            { Memcheck.quietly { ForkSupport.childStarts() } })
     }
 
     /// Before fork, in the forking thread: hold the heap still and ready the pool for two processes.
@@ -97,6 +98,7 @@ enum ForkSupport {
             if Pool.file.isStillOpen { Pool.file.close() }
             Pool.file = copy
             copy = BackingFile()
+            Memcheck.poolRemapped()
         }
         forkingThread.store(0, ordering: .relaxed)
         Heap.childAfterFork()
@@ -119,6 +121,7 @@ enum ForkSupport {
             fatal(&line)
         }
         Pool.file.isShared = false
+        Memcheck.poolRemapped()
     }
 
     /// Modes 2 and 3: a new unnamed file holding the pool as it is now, with

@@ -138,6 +138,7 @@ enum Pool {
         guard Heap.create(tables: heapOffset, slices: size >> Slices.shift) else {
             fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
         }
+        Memcheck.watchPool()
         Trace.poolCreated()
         return true
     }

@@ -9,6 +9,7 @@
 #define VMMALLOC_SHIM_H
 
 #include "vmmalloc_system.h"
+#include "vmmalloc_memcheck.h"
 
 // Implemented in Swift (API layer).
 void vmm_initialize(void);

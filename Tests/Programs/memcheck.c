@@ -1,0 +1,114 @@
+/*
+ * memcheck.c - one memory error of a kind, made on a block of the pool, for
+ * valgrind's memcheck to report (ValgrindTests). Before the error the
+ * program prints the block's address and the pool mapping that holds it:
+ *   block=0x...
+ *   pool=0xSTART-0xEND
+ * Modes: leak, overrun, use-after-free, double-free, uninitialised, calloc,
+ * realloc, clean.
+ */
+#include "poolcheck.h"
+#include <malloc.h>
+#include <pthread.h>
+
+static void show(const void *block)
+{
+    struct pc_mapping m = pool_mapping_of(block, "block");
+    printf("block=%p\npool=0x%lx-0x%lx\n", block, (unsigned long)m.start, (unsigned long)m.end);
+    fflush(stdout);
+}
+
+/* The only pointer to the block is gone when this returns. */
+__attribute__((noinline)) static void leak(void)
+{
+    char *p = malloc(40);
+    memset(p, 7, 40);
+    show(p);
+}
+
+static void *worker(void *arg)
+{
+    char *blocks[64];
+    for (int round = 0; round < 20; round++) {
+        for (int i = 0; i < 64; i++) {
+            blocks[i] = malloc((size_t)(i * 37 + round) % 3000 + 1);
+            blocks[i][0] = (char)i;
+        }
+        for (int i = 0; i < 64; i += 2) blocks[i] = realloc(blocks[i], (size_t)i * 100 + 20000);
+        for (int i = 0; i < 64; i++) {
+            if (blocks[i][0] != (char)i) FAIL("block %d lost its first byte", i);
+            free(blocks[i]);
+        }
+    }
+    return arg;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "clean";
+    volatile char sink;
+    if (strcmp(mode, "leak") == 0) {
+        leak();
+    } else if (strcmp(mode, "overrun") == 0) {
+        char *p = malloc(24);
+        show(p);
+        p[24] = 1;
+        sink = p[25];
+        free(p);
+    } else if (strcmp(mode, "use-after-free") == 0) {
+        char *p = malloc(32);
+        memset(p, 1, 32);
+        show(p);
+        free(p);
+        sink = p[8];
+    } else if (strcmp(mode, "double-free") == 0) {
+        char *p = malloc(32);
+        show(p);
+        free(p);
+        free(p);
+    } else if (strcmp(mode, "uninitialised") == 0) {
+        char *p = malloc(16);
+        show(p);
+        if (p[3] == 42) puts("forty-two");
+        free(p);
+    } else if (strcmp(mode, "calloc") == 0) {
+        char *p = calloc(16, 1);
+        show(p);
+        if (p[3] == 42) puts("forty-two");
+        free(p);
+    } else if (strcmp(mode, "realloc") == 0) {
+        char *p = malloc(100);
+        memset(p, 1, 100);
+        char *q = realloc(p, 60);
+        show(q);
+        printf("in-place=%d\n", q == p);
+        sink = q[70];
+        char *r = realloc(q, 5000);
+        show(r);
+        printf("moved=%d\n", r != q);
+        for (int i = 0; i < 60; i++)
+            if (r[i] != 1) FAIL("byte %d not kept by realloc", i);
+        free(r);
+    } else if (strcmp(mode, "clean") == 0) {
+        char *s = strdup("pool");
+        show(s);
+        void *aligned = NULL;
+        if (posix_memalign(&aligned, 4096, 100) != 0) FAIL("posix_memalign");
+        memset(aligned, 0, 100);
+        char *big = calloc(1, 200000);
+        if (big[199999] != 0) FAIL("calloc gave a non-zero byte");
+        if (malloc_usable_size(s) < 5) FAIL("usable size below the size asked for");
+        pthread_t threads[2];
+        for (int i = 0; i < 2; i++) pthread_create(&threads[i], NULL, worker, NULL);
+        worker(NULL);
+        for (int i = 0; i < 2; i++) pthread_join(threads[i], NULL);
+        free(big);
+        free(aligned);
+        free(s);
+    } else {
+        FAIL("unknown mode %s", mode);
+    }
+    (void)sink;
+    puts("done");
+    return 0;
+}
