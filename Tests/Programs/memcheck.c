@@ -5,11 +5,12 @@
  *   block=0x...
  *   pool=0xSTART-0xEND
  * Modes: leak, overrun, use-after-free, double-free, uninitialised, calloc,
- * realloc, clean.
+ * realloc, clean, fork.
  */
 #include "poolcheck.h"
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/wait.h>
 
 static void show(const void *block)
 {
@@ -105,6 +106,27 @@ int main(int argc, char **argv)
         free(big);
         free(aligned);
         free(s);
+    } else if (strcmp(mode, "fork") == 0) {
+        char *p = malloc(100);
+        memset(p, 1, 100);
+        fflush(stdout);
+        pid_t child = fork();
+        if (child < 0) FAIL("fork: %s", strerror(errno));
+        if (child == 0) {
+            char *q = malloc(50);
+            memcpy(q, p, 50);
+            if (q[49] != 1) FAIL("the child does not see the parent's block");
+            free(q);
+            free(p);
+            puts("child ok");
+            exit(0);
+        }
+        int status = 0;
+        if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            FAIL("the child failed");
+        char *r = realloc(p, 3000);
+        if (r[99] != 1) FAIL("realloc after fork lost a byte");
+        free(r);
     } else {
         FAIL("unknown mode %s", mode);
     }

@@ -12,7 +12,12 @@ import VMMallocShim
 enum MemcheckAPI {
     private static let guardBytes = 16
 
+    // Each call is a function of its own (`@inline(never)`), so that the
+    // slow paths it branches off keep their code and stack frame as they
+    // were: one comparison is all they pay outside valgrind.
+
     /// An allocation of `size` bytes (a size_t beyond Int.max is negative), told to memcheck; nil when the pool is full.
+    @inline(never)
     static func allocate(_ size: Int, alignment: Int, zeroed: Bool, file: StaticString, line: UInt,
                          function: StaticString) -> UnsafeMutableRawPointer? {
         guard size >= 0 && size <= Int.max - guardBytes else { return nil }
@@ -28,6 +33,7 @@ enum MemcheckAPI {
 
     /// A free of `pointer` (in the pool): memcheck reports it first if it
     /// is no block in use (freed twice, or never handed out); false then.
+    @inline(never)
     static func free(_ pointer: UnsafeMutableRawPointer, file: StaticString, line: UInt, function: StaticString) -> Bool {
         Memcheck.freed(pointer)
         return Memcheck.quietly {
@@ -46,6 +52,7 @@ enum MemcheckAPI {
     /// for memcheck) while the block's room holds it and it keeps at least
     /// half the room, otherwise a new block, the bytes copied, the old block
     /// freed. Size 0 frees, as glibc does.
+    @inline(never)
     static func reallocate(_ pointer: UnsafeMutableRawPointer, to size: Int) -> Reallocation {
         let room = Memcheck.quietly { Heap.usableSize(pointer) }
         guard let room else {
@@ -60,21 +67,22 @@ enum MemcheckAPI {
         if size > 0 && size <= room - guardBytes && (size + guardBytes) * 2 >= room {
             Memcheck.quietly { setRequestedSize(pointer, size) }
             Memcheck.resized(pointer, from: oldSize, to: size)
-            Trace.resized(pointer, from: oldSize, to: size, pointer)
+            Memcheck.quietly { Trace.resized(pointer, from: oldSize, to: size, pointer) }
             return .done(pointer)
         }
         guard let moved = allocate(size, alignment: 16, zeroed: false, file: #fileID, line: #line, function: #function) else {
-            Trace.resized(pointer, from: oldSize, to: size, nil)
+            Memcheck.quietly { Trace.resized(pointer, from: oldSize, to: size, nil) }
             return .outOfMemory
         }
         memcpy(moved, pointer, oldSize < size ? oldSize : size)
         _ = free(pointer, file: #fileID, line: #line, function: #function)
-        Trace.resized(pointer, from: oldSize, to: size, moved)
+        Memcheck.quietly { Trace.resized(pointer, from: oldSize, to: size, moved) }
         return .done(moved)
     }
 
     /// The bytes of the block at `pointer` (in the pool) the program may
     /// use under memcheck, the size it asked for; nil when it is no block in use.
+    @inline(never)
     static func usableSize(_ pointer: UnsafeMutableRawPointer) -> Int? {
         Memcheck.quietly {
             guard let room = Heap.usableSize(pointer) else { return nil }
