@@ -5,7 +5,7 @@
  *   block=0x...
  *   pool=0xSTART-0xEND
  * Modes: leak, overrun, use-after-free, double-free, uninitialised, calloc,
- * realloc, clean, fork.
+ * realloc, clean, fork, exhaust; "where" prints in-pool=1 or 0 for a block, and no more.
  */
 #include "poolcheck.h"
 #include <malloc.h>
@@ -61,7 +61,12 @@ int main(int argc, char **argv)
         memset(p, 1, 32);
         show(p);
         free(p);
+        char *again[100];
+        int reused = 0;
+        for (int i = 0; i < 100; i++) reused += (again[i] = malloc(32)) == p;
+        printf("reused=%d\n", reused);
         sink = p[8];
+        for (int i = 0; i < 100; i++) free(again[i]);
     } else if (strcmp(mode, "double-free") == 0) {
         char *p = malloc(32);
         show(p);
@@ -90,9 +95,25 @@ int main(int argc, char **argv)
         for (int i = 0; i < 60; i++)
             if (r[i] != 1) FAIL("byte %d not kept by realloc", i);
         free(r);
+    } else if (strcmp(mode, "exhaust") == 0) {
+        /* The pool filled twice: the blocks freed in between must all be usable again. */
+        static char *blocks[4096];
+        int first = 0, second = 0;
+        while (first < 4096 && (blocks[first] = malloc(60000)) != NULL) first++;
+        if (errno != ENOMEM || first == 4096) FAIL("the pool did not run out (%d blocks)", first);
+        for (int i = 0; i < first; i++) free(blocks[i]);
+        while (second < first && (blocks[second] = malloc(60000)) != NULL) second++;
+        printf("first=%d\nsecond=%d\n", first, second);
+        for (int i = 0; i < second; i++) free(blocks[i]);
+    } else if (strcmp(mode, "where") == 0) {
+        char *p = malloc(16);
+        printf("in-pool=%d\n", in_pool(p));
+        free(p);
     } else if (strcmp(mode, "clean") == 0) {
         char *s = strdup("pool");
         show(s);
+        free(malloc(0));
+        if (realloc(malloc(8), 0) != NULL) FAIL("realloc to 0 gave a block");
         void *aligned = NULL;
         if (posix_memalign(&aligned, 4096, 100) != 0) FAIL("posix_memalign");
         memset(aligned, 0, 100);

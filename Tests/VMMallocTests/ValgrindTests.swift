@@ -56,6 +56,7 @@ struct ValgrindTests {
         var env = try poolEnvironment(dir: pool.path, size: "32M", library: library)
         if linking == .linked { env["LD_PRELOAD"] = nil }
         let r = try run(valgrind, options + [exe, mode], environment: env, timeout: 300)
+        if !r.stderr.contains("ERROR SUMMARY") { throw HarnessError("memcheck did not run to its summary:\n\(r)") }
         func number(_ key: String) -> UInt? {
             guard let value = r.stdout.value(of: key), value.hasPrefix("0x") else { return nil }
             return UInt(value.dropFirst(2), radix: 16)
@@ -116,11 +117,14 @@ struct ValgrindTests {
         #expect(report.reportedAddresses.first == report.block.map { $0 + 24 }, "\(report.run)")
     }
 
-    @Test("a read of a freed block is reported as a read inside a freed block", arguments: Linking.allCases)
+    @Test("a read of a freed block is reported as a read inside a freed block, also after blocks of its size were allocated",
+          arguments: Linking.allCases)
     func useAfterFree(_ linking: Linking) throws {
         let report = try memcheck("memcheck.c", "use-after-free", linking)
         expectReport(report, naming: ["Invalid read of size 1", "is 8 bytes inside a block of size 32 free'd",
                                       "Block was alloc'd at"], errors: 1)
+        // The freed block waited: none of the 100 blocks of its size allocated after the free was it.
+        #expect(report.run.stdout.contains("reused=0"), "\(report.run)")
     }
 
     @Test("a block freed twice is reported as an invalid free, and the pool goes on", arguments: Linking.allCases)
@@ -153,6 +157,15 @@ struct ValgrindTests {
         expectReport(report, naming: ["ERROR SUMMARY: 0 errors from 0 contexts"], errors: 0)
     }
 
+    @Test("a full pool gives back the blocks waiting after their free: filled again, it holds as many")
+    func exhaustion() throws {
+        let report = try memcheck("memcheck.c", "exhaust")
+        #expect(report.run.exitStatus == 0 && report.run.stdout.contains("done"), "\(report.run)")
+        let counts = ["first", "second"].map { report.run.stdout.value(of: $0).flatMap { Int($0) } }
+        #expect(counts[0] != nil && counts[0] == counts[1], "\(report.run)")
+        #expect(report.text.contains("ERROR SUMMARY: 0 errors"), "\(report.run)")
+    }
+
     @Test("C++: a pool block given to operator delete is reported as a mismatched free")
     func mismatchedDelete() throws {
         let report = try memcheck("memcheck_cxx.cpp", "malloc-delete")
@@ -162,12 +175,14 @@ struct ValgrindTests {
 
     @Test("without the soname synonym, valgrind's malloc takes over, and the library says how to run it")
     func replacedMalloc() throws {
-        let report = try memcheck("memcheck.c", "clean", options: ["--leak-check=full"])
+        let report = try memcheck("memcheck.c", "where", options: ["--leak-check=full"])
+        #expect(report.run.exitStatus == 0 && report.run.stdout.contains("in-pool=0"), "\(report.run)")
         #expect(report.text.contains(
-            "libvmmalloc: valgrind replaced this library's malloc with its own, so the program's blocks are not in the pool: "
-                + "run valgrind with --soname-synonyms=somalloc=nouserintercepts"), "\(report.run)")
-        // The program's own check: its block is in no pool mapping.
-        #expect(report.run.exitStatus == 1 && report.text.contains("is not in the pool"), "\(report.run)")
+            "libvmmalloc: no allocation reached the pool under valgrind, which puts its own malloc in place of this "
+                + "library's unless run with --soname-synonyms=somalloc=nouserintercepts"), "\(report.run)")
+        // With the option, the line does not appear.
+        let right = try memcheck("memcheck.c", "where")
+        #expect(right.run.stdout.contains("in-pool=1") && !right.text.contains("no allocation reached the pool"), "\(right.run)")
     }
 
     @Test("the debug variant: errors on pool blocks reported, a correct program clean",

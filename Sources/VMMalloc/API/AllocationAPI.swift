@@ -54,12 +54,12 @@ private func allocateSlow(_ size: Int, alignment: Int, zeroed: Bool, file: Stati
 
 @_cdecl("vmm_initialize")
 func vmmInitialize() {
-    guard Pool.ensureCreated() else { return }
-    if Memcheck.isRunning { MemcheckAPI.checkNotReplaced() }
+    _ = Pool.ensureCreated()
 }
 
 @_cdecl("vmm_finalize")
 func vmmFinalize() {
+    if Memcheck.isRunning { MemcheckAPI.sayIfReplaced() }
     Memcheck.quietly { Statistics.reportAtExit() }
 }
 

@@ -4,11 +4,12 @@ import VMMallocShim
 /// call reaches the slow path: no thread has a heap, so the fast paths find
 /// none and step aside, and what a call does is told to memcheck.
 ///
-/// Each block has 16 bytes more than asked for, never addressable to the
-/// program: an overrun meets them before it meets the next block, and the
-/// block's last 8 bytes hold the size asked for, which memcheck needs for a
-/// resize in place and `malloc_usable_size` answers (the bytes past it are
-/// not the program's under memcheck).
+/// Each block has 16 bytes more than asked for, its guard bytes, never
+/// addressable to the program: an overrun meets them before it meets the
+/// next block; the block's last 8 bytes hold the size asked for, which
+/// memcheck needs for a resize in place and `malloc_usable_size` answers
+/// (the bytes past it are not the program's under memcheck), and the 8
+/// before them the quarantine's mark (`MemcheckQuarantine`).
 enum MemcheckAPI {
     private static let guardBytes = 16
 
@@ -21,8 +22,15 @@ enum MemcheckAPI {
     static func allocate(_ size: Int, alignment: Int, zeroed: Bool, file: StaticString, line: UInt,
                          function: StaticString) -> UnsafeMutableRawPointer? {
         guard size >= 0 && size <= Int.max - guardBytes else { return nil }
+        served = true
+        // At least 16 bytes before the guard: the quarantine links a waiting block through its first word.
+        let padded = (size > 16 ? size : 16) + guardBytes
         let block: UnsafeMutableRawPointer? = Memcheck.quietly {
-            let block = Heap.allocate(size + guardBytes, alignment: alignment, zeroed: zeroed)
+            var block = Heap.allocate(padded, alignment: alignment, zeroed: zeroed)
+            if block == nil && !MemcheckQuarantine.isEmpty {
+                MemcheckQuarantine.release()
+                block = Heap.allocate(padded, alignment: alignment, zeroed: zeroed)
+            }
             if let block { setRequestedSize(block, size) }
             Trace.allocated(size, alignment: alignment, block, file: file, line: line, function: function)
             return block
@@ -33,12 +41,14 @@ enum MemcheckAPI {
 
     /// A free of `pointer` (in the pool): memcheck reports it first if it
     /// is no block in use (freed twice, or never handed out); false then.
+    /// The block waits in the quarantine before it goes back to the heap.
     @inline(never)
     static func free(_ pointer: UnsafeMutableRawPointer, file: StaticString, line: UInt, function: StaticString) -> Bool {
         Memcheck.freed(pointer)
         return Memcheck.quietly {
             Trace.freeing(pointer, file: file, line: line, function: function)
-            return Heap.free(pointer)
+            guard let room = Heap.usableSize(pointer) else { return false }
+            return MemcheckQuarantine.admit(pointer, room: room)
         }
     }
 
@@ -54,7 +64,7 @@ enum MemcheckAPI {
     /// freed. Size 0 frees, as glibc does.
     @inline(never)
     static func reallocate(_ pointer: UnsafeMutableRawPointer, to size: Int) -> Reallocation {
-        let room = Memcheck.quietly { Heap.usableSize(pointer) }
+        let room = Memcheck.quietly { Heap.usableSize(pointer).flatMap { MemcheckQuarantine.holds(pointer, room: $0) ? nil : $0 } }
         guard let room else {
             // Memcheck's own words for it: an invalid free of what realloc was given.
             Memcheck.freed(pointer)
@@ -85,21 +95,23 @@ enum MemcheckAPI {
     @inline(never)
     static func usableSize(_ pointer: UnsafeMutableRawPointer) -> Int? {
         Memcheck.quietly {
-            guard let room = Heap.usableSize(pointer) else { return nil }
+            guard let room = Heap.usableSize(pointer), !MemcheckQuarantine.holds(pointer, room: room) else { return nil }
             return requestedSize(pointer, room: room)
         }
     }
 
-    /// Says in one line when valgrind put its own malloc in place of the
-    /// library's (it does so unless told otherwise): the program's blocks are
-    /// then not in the pool, and memcheck's reports say nothing about it.
-    static func checkNotReplaced() {
-        let block = vmm_exported_malloc(1)
-        let replaced = block.map { !Pool.contains($0) } ?? false
-        vmm_exported_free(block)
-        guard replaced else { return }
-        var line = Message("libvmmalloc: valgrind replaced this library's malloc with its own, so the program's ")
-        line.append("blocks are not in the pool: run valgrind with --soname-synonyms=somalloc=nouserintercepts")
+    /// Whether an allocation call reached the library under valgrind.
+    nonisolated(unsafe) private static var served = false
+
+    /// At exit, says in one line when no allocation call reached the
+    /// library under valgrind: valgrind put its own malloc in place of the
+    /// library's (it does so unless told otherwise), so the program's blocks
+    /// were not in the pool and memcheck's reports said nothing about it.
+    /// (The library cannot ask before: it would have to call malloc itself.)
+    static func sayIfReplaced() {
+        guard !served else { return }
+        var line = Message("libvmmalloc: no allocation reached the pool under valgrind, which puts its own malloc in ")
+        line.append("place of this library's unless run with --soname-synonyms=somalloc=nouserintercepts")
         line.writeLine()
     }
 

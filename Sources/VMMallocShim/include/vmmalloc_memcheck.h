@@ -58,11 +58,4 @@ static inline void vmm_memcheck_enable_errors(void) {}
 
 #endif
 
-// The exported malloc and free as the program reaches them (through the
-// dynamic linker, where valgrind may have put its own in their place).
-void *malloc(size_t size);
-void free(void *ptr);
-static inline void *vmm_exported_malloc(size_t size) { return malloc(size); }
-static inline void vmm_exported_free(void *ptr) { free(ptr); }
-
 #endif
