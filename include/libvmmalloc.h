@@ -5,9 +5,9 @@
  *
  * A program does not need this header to use the library: preloading it
  * (LD_PRELOAD=libvmmalloc.so.1) or linking it (-lvmmalloc) is enough. The
- * header gives the version, the minimum pool size and the prototypes of the
+ * header gives the version, the minimum pool size, the prototypes of the
  * functions the library provides, with the attributes that tell the compiler
- * they allocate.
+ * they allocate, and the library's own call to read the pool's figures.
  */
 #ifndef LIBVMMALLOC_H
 #define LIBVMMALLOC_H 1
@@ -98,6 +98,49 @@ void *memalign(size_t alignment, size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC V
 void *pvalloc(size_t size) VMMALLOC_NOTHROW VMMALLOC_MALLOC VMMALLOC_WUR;
 void cfree(void *ptr) VMMALLOC_NOTHROW;
 #endif
+
+/*
+ * glibc's introspection calls, answered from the pool: mallinfo2, mallinfo,
+ * malloc_trim, malloc_stats, malloc_info and mallopt. <malloc.h>, included
+ * above, declares them; libvmmalloc(7) says what each field and answer means.
+ * The library exports them on FreeBSD too, where no header declares them.
+ */
+
+/*
+ * The pool's figures at one moment, all in bytes or counts. The caller sets
+ * `size` to sizeof(struct vmmalloc_stats); the library fills what it knows of
+ * the first `size` bytes and sets `size` to the bytes it filled, so a program
+ * built with this header keeps working with a later library whose structure
+ * has grown, and one built with a later header with this library (fields
+ * beyond the returned `size` were not filled).
+ */
+struct vmmalloc_stats {
+    size_t size;              /* in: sizeof(struct vmmalloc_stats); out: the bytes filled */
+    size_t pool_size;         /* the pool (VMMALLOC_POOL_SIZE rounded to the file's pages) */
+    size_t pool_in_use;       /* the pool's metadata, pages of small blocks, large blocks */
+    size_t pool_peak_in_use;  /* the most pool_in_use has been (the pool's high-water mark) */
+    size_t pool_free;         /* pool_size - pool_in_use: room for new pages and large blocks */
+    size_t pool_largest_free; /* the longest run of free pool, the largest block that can still come */
+    size_t free_extents;      /* runs of free pool */
+    size_t allocated_bytes;   /* usable bytes of the blocks handed out and not freed */
+    size_t allocated_blocks;  /* those blocks */
+    size_t large_blocks;      /* blocks beyond the size classes (over 64 KiB) and below huge_threshold */
+    size_t large_bytes;
+    size_t huge_blocks;       /* blocks of huge_threshold bytes or more */
+    size_t huge_bytes;
+    size_t huge_threshold;    /* the pool's space-reservation granule (2 MiB, or the huge page) */
+    size_t refused;           /* allocations this process was refused with ENOMEM */
+    size_t threads;           /* threads that have allocated from the pool */
+    size_t forks;             /* forks this process made; SIZE_MAX when not counted (VMMALLOC_FORK=0) */
+};
+
+/*
+ * Fills *stats (see above). Returns 0; -1 with errno EINVAL when stats is NULL
+ * or stats->size is below 2 * sizeof(size_t), and ENOSYS in a process that
+ * runs without a pool (libvmmalloc(7), the sandbox). A program that must also
+ * run without the library finds it with dlsym(RTLD_DEFAULT, "vmmalloc_stats_get").
+ */
+int vmmalloc_stats_get(struct vmmalloc_stats *stats) VMMALLOC_NOTHROW;
 
 #ifdef __cplusplus
 }

@@ -57,7 +57,7 @@ struct LauncherTests {
         LauncherError(["-d", "<pool>", "-s", "64M", "--debug", "true"], env: ["VMMALLOC_LOG_LEVEL": "x"],
                       "vmmalloc: VMMALLOC_LOG_LEVEL=x is not 0, 1, 2, 3 or 4"),
         LauncherError(["-d", "<pool>", "-s", "64M", "true"], env: ["VMMALLOC_LOG_STATS": "2"],
-                      "vmmalloc: VMMALLOC_LOG_STATS=2 is not 0 or 1"),
+                      "vmmalloc: VMMALLOC_LOG_STATS=2 is not 0, 1 or json"),
         LauncherError(["--bogus", "true"], "vmmalloc: unknown option --bogus (vmmalloc --help lists the options)"),
         LauncherError(["-x", "true"], "vmmalloc: unknown option -x (vmmalloc --help lists the options)"),
         LauncherError(["-s"], "vmmalloc: --size needs a value"),

@@ -66,6 +66,7 @@ struct SymbolsTests {
     static let api: Set<String> = [
         "malloc", "calloc", "realloc", "free", "cfree", "posix_memalign", "aligned_alloc",
         "memalign", "valloc", "pvalloc", "malloc_usable_size",
+        "mallinfo2", "mallinfo", "malloc_trim", "malloc_stats", "malloc_info", "mallopt", "vmmalloc_stats_get",
     ]
 
     @Test("nm -D --defined-only lists exactly the malloc API (release, unoptimised, debug variant)",

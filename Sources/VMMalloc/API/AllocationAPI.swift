@@ -7,6 +7,7 @@ import VMMallocShim
 /// Fails a call the pool cannot serve: NULL with ENOMEM.
 @inline(never)
 private func outOfMemory() -> UnsafeMutableRawPointer? {
+    Usage.refuse()
     vmm_set_errno(ENOMEM)
     return nil
 }

@@ -69,20 +69,15 @@ enum Log {
 
 #if VMMALLOC_DEBUG
     nonisolated(unsafe) private static var threshold = 0
-    /// Where lines go: standard error, or the log file.
-    nonisolated(unsafe) private static var fd: Int32 = 2
-    /// The file `fd` must still be: a program may close descriptors it did not
-    /// open and reuse the number; lines then go to standard error instead.
-    nonisolated(unsafe) private static var identity = Platform.FileIdentity()
-    /// VMMALLOC_LOG_FILE as given (the environment may change later), for a child's own file.
-    nonisolated(unsafe) private static var name = StackBuffer()
-    nonisolated(unsafe) private static var namedPerProcess = false
+    /// VMMALLOC_LOG_FILE; lines go to standard error without it (or once the
+    /// program closed or reused its descriptor).
+    nonisolated(unsafe) private static var file = ReportFile()
 #endif
 
     /// Writes a finished line.
     static func write(_ message: inout Message) {
 #if VMMALLOC_DEBUG
-        message.writeLine(to: fd != 2 && Platform.identity(of: fd) == identity ? fd : 2)
+        message.writeLine(to: file.descriptor ?? 2)
 #endif
     }
 
@@ -90,17 +85,17 @@ enum Log {
     static func writeFatal(_ message: inout Message) {
         message.writeLine(to: 2)
 #if VMMALLOC_DEBUG
-        if fd != 2 && Platform.identity(of: fd) == identity { message.writeLine(to: fd) }
+        if let fd = file.descriptor { message.writeLine(to: fd) }
 #endif
     }
 
-    /// Where a report that is not a log line (the statistics) goes: the log
-    /// file if there is one, standard error otherwise.
-    static var reportDestination: Int32 {
+    /// The log file, if there is one and it is still open: the statistics go
+    /// there too unless VMMALLOC_STATS_FILE names another.
+    static var fileDescriptor: Int32? {
 #if VMMALLOC_DEBUG
-        fd != 2 && Platform.identity(of: fd) == identity ? fd : 2
+        file.descriptor
 #else
-        2
+        nil
 #endif
     }
 
@@ -109,10 +104,7 @@ enum Log {
 #if VMMALLOC_DEBUG
         threshold = configuration.logLevel
         guard let path = configuration.logFile else { return nil }
-        let length = strlen(path)
-        _ = name.withBytes { bytes in memcpy(bytes.baseAddress!, path, length + 1) }
-        namedPerProcess = path[length - 1] == 0x2d  // "-"
-        if let error = openFile() { return .cannotOpenLogFile(path, error) }
+        if let error = file.open(path) { return .cannotOpenLogFile(path, error) }
 #endif
         return nil
     }
@@ -120,10 +112,7 @@ enum Log {
     /// After fork, in the child: a log file named per process gets a file of its own.
     static func childStarts() {
 #if VMMALLOC_DEBUG
-        guard namedPerProcess else { return }
-        if Platform.identity(of: fd) == identity { Platform.close(fd) }
-        fd = 2
-        if let error = openFile(), isOn(.errors) {
+        if let error = file.childStarts(), isOn(.errors) {
             var line = start(.errors)
             line.append("cannot open the child's log file: ")
             line.append(error)
@@ -131,36 +120,4 @@ enum Log {
         }
 #endif
     }
-
-#if VMMALLOC_DEBUG
-    /// Opens the log file, with this process's id after a name ending in `-`.
-    private static func openFile() -> Platform.Errno? {
-        var path = StackBuffer()
-        return path.withBytes { bytes in
-            let base = bytes.baseAddress!.assumingMemoryBound(to: CChar.self)
-            name.withBytes { source in _ = strcpy(base, source.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-            if namedPerProcess { appendDecimal(Platform.processID, to: base) }
-            switch Platform.openForAppending(base) {
-            case .failure(let error): return error
-            case .success(let opened):
-                fd = opened
-                identity = Platform.identity(of: opened) ?? Platform.FileIdentity()
-                return nil
-            }
-        }
-    }
-
-    /// Appends the digits of `value` (not negative) to the C string at `text`.
-    private static func appendDecimal(_ value: Int, to text: UnsafeMutablePointer<CChar>) {
-        var end = text + strlen(text)
-        var divisor = 1
-        while value / divisor >= 10 { divisor *= 10 }
-        while divisor > 0 {
-            end.pointee = CChar(0x30 + value / divisor % 10)
-            end += 1
-            divisor /= 10
-        }
-        end.pointee = 0
-    }
-#endif
 }

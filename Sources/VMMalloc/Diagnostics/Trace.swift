@@ -197,7 +197,6 @@ enum Trace {
 
     /// In the child, after fork: its own log file first, if the name asks for one.
     static func forkChildStarts(file: StaticString = #fileID, line: UInt = #line, function: StaticString = #function) {
-        Usage.forks = 0
         Log.childStarts()
         guard Log.isOn(.operations) else { return }
         var message = Log.start(.operations, file: file, line: line, function: function)

@@ -19,7 +19,8 @@ enum Extents {
     private static let wildernessOffset = 16
     private static let wildernessPurgedOffset = 20
     private static let usedOffset = 24
-    private static let bitmapOffset = 32
+    private static let peakOffset = 32
+    private static let bitmapOffset = 40
     private static let binsOffset = bitmapOffset + 4 * 8
     static let storageSize = binsOffset + binCount * 4
 
@@ -52,6 +53,40 @@ enum Extents {
     /// placed among them), counted under the lock.
     private static var used: UnsafeMutablePointer<UInt> {
         UnsafeMutablePointer(bitPattern: storage + UInt(usedOffset)).unsafelyUnwrapped
+    }
+
+    /// The most slices ever taken at once (`takenLocked`): the pool's high-water mark.
+    private static var peak: UnsafeMutablePointer<UInt> {
+        UnsafeMutablePointer(bitPattern: storage + UInt(peakOffset)).unsafelyUnwrapped
+    }
+
+    /// Slices that are not free now: pages, large blocks and heap slabs among
+    /// the block slices, and the heap slabs taken off the top of the pool.
+    private static var takenLocked: Int {
+        Int(used.pointee) + (Int(Pool.length) >> Slices.shift) - Slices.end
+    }
+
+    /// Raises the high-water mark to what is taken now. Every change of the
+    /// pool space in use passes here, under the lock: the fast paths never do.
+    private static func notePeakLocked() {
+        let taken = UInt(takenLocked)
+        if taken > peak.pointee { peak.pointee = taken }
+    }
+
+    /// Bytes of the pool in use (metadata, pages, large blocks, heap slabs),
+    /// now and at the high-water mark. The caller holds the lock.
+    static func poolInUseLocked() -> (now: Int, peak: Int) {
+        let blockSlices = (Int(Pool.length) >> Slices.shift) - Slices.first
+        func inUse(_ taken: Int) -> Int { Int(Pool.length) - ((blockSlices - taken) << Slices.shift) }
+        let taken = takenLocked
+        let highest = Int(peak.pointee) > taken ? Int(peak.pointee) : taken
+        return (inUse(taken), inUse(highest))
+    }
+
+    /// Starts the high-water mark again from what is in use now (a child of
+    /// fork on a pool of its own). The caller holds the lock or is alone.
+    static func restartPeakLocked() {
+        peak.pointee = UInt(takenLocked)
     }
 
     /// Whether more than a quarter of the pool's slices are taken: then a
@@ -197,6 +232,7 @@ enum Extents {
         let start = Slices.end - length
         guard start >= wilderness else { return nil }
         Slices.lowerEnd(to: start)
+        notePeakLocked()
         return start
     }
 
@@ -212,6 +248,7 @@ enum Extents {
     private static func take(_ start: Int, _ end: Int, from span: Int) -> Bool {
         guard reserve(start, end, tablesFrom: start > Slices.first ? start - 1 : start) else { return false }
         used.pointee += UInt(end - start)
+        notePeakLocked()
         let spanEnd = span + Int(Slices.page(span).pointee.slices)
         let freedAt = Slices.page(span).pointee.freedAt
         let purged = Slices.page(span).pointee.flags & Flag.purged != 0
@@ -228,6 +265,7 @@ enum Extents {
         guard end <= Slices.end, reserve(start, end, tablesFrom: from) else { return false }
         wildernessPointer.pointee = UInt32(end)
         used.pointee += UInt(end - start)
+        notePeakLocked()
         if start > from {
             insertFree(from, start - from, freedAt: wildernessFreedAt.pointee, purged: wildernessPurged.pointee != 0)
         }
@@ -394,19 +432,52 @@ enum Extents {
 
     // MARK: - Statistics
 
-    /// Free slices in all, and the longest free span, in slices.
-    static func freeSlicesLocked() -> (total: Int, longest: Int) {
-        var total = Slices.end - wilderness
+    /// Free slices in all, the longest free span and the wilderness, in
+    /// slices, and the number of free spans (the wilderness one of them).
+    static func freeSlicesLocked() -> (total: Int, longest: Int, top: Int, spans: Int) {
+        let top = Slices.end - wilderness
+        var total = top
         var longest = total
+        var spans = top > 0 ? 1 : 0
         for b in 0..<binCount {
             var span = Int(bins[b])
             while span != 0 {
                 let length = Int(Slices.page(span).pointee.slices)
                 total += length
+                spans += 1
                 if length > longest { longest = length }
                 span = Int(Slices.page(span).pointee.next)
             }
         }
-        return (total, longest)
+        return (total, longest, top, spans)
+    }
+
+    /// Gives back the file space of every free span now, whatever its age and
+    /// length (malloc_trim), but the first `keep` bytes of the wilderness.
+    /// Whether any space went back. The caller holds the lock.
+    static func purgeAllLocked(keep: Int) -> Bool {
+        var released = false
+        let keptSlices = (keep + Slices.size - 1) >> Slices.shift
+        let topStart = wilderness + keptSlices
+        if topStart < Slices.end {
+            released = Pool.releaseSpace(from: Slices.offset(topStart), to: Slices.offset(Slices.end)) || released
+            if keptSlices == 0 { wildernessPurged.pointee = 1 }
+        }
+        var b = 0
+        while let found = nonEmptyBin(from: b) {
+            b = found
+            var span = Int(bins[b])
+            while span != 0 {
+                let page = Slices.page(span)
+                if page.pointee.flags & Flag.purged == 0 {
+                    released = Pool.releaseSpace(from: Slices.offset(span), to: Slices.offset(span + Int(page.pointee.slices)))
+                        || released
+                    page.pointee.flags |= Flag.purged
+                }
+                span = Int(page.pointee.next)
+            }
+            b += 1
+        }
+        return released
     }
 }

@@ -15,6 +15,13 @@ struct HeapStatistics {
     /// Bytes of the pool free for new blocks, and the largest run of them.
     var freeBytes = 0
     var largestFreeExtent = 0
+    /// Free runs of slices (the top of the pool one of them), and the bytes of the top one.
+    var freeExtents = 0
+    var topFreeBytes = 0
+    /// Bytes of the pool in use (metadata, pages, large blocks), now and at
+    /// the most ever (the high-water mark, kept by the extents).
+    var poolInUse = 0
+    var poolInUsePeak = 0
     /// Blocks above the largest size class and below `hugeSize`: count and bytes (block sizes).
     var largeBlocks = 0
     var largeBytes = 0
@@ -74,6 +81,11 @@ extension Heap {
         let free = Extents.freeSlicesLocked()
         statistics.freeBytes = free.total << Slices.shift
         statistics.largestFreeExtent = free.longest << Slices.shift
+        statistics.freeExtents = free.spans
+        statistics.topFreeBytes = free.top << Slices.shift
+        let inUse = Extents.poolInUseLocked()
+        statistics.poolInUse = inUse.now
+        statistics.poolInUsePeak = inUse.peak
         var index = Slices.first
         while index < Extents.wilderness {
             let tag = Slices.tag(index)

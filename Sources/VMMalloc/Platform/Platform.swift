@@ -46,6 +46,13 @@ extension Platform {
         return moved
     }
 
+    /// A close-on-exec copy of `fd`, numbered as `keepOutOfTheWay` numbers
+    /// the library's descriptors; nil when none can be made (`fd` is closed).
+    static func keepCopy(of fd: Int32) -> Int32? {
+        let copy = vmm_dup_at_least(fd, 3)
+        return copy >= 0 ? keepOutOfTheWay(copy) : nil
+    }
+
     /// Which file an open descriptor refers to.
     struct FileIdentity: Equatable {
         var device: UInt64 = 0

@@ -102,6 +102,8 @@ enum ForkSupport {
         }
         forkingThread.store(0, ordering: .relaxed)
         Heap.childAfterFork()
+        Usage.childStarts()
+        Statistics.childStarts()
         Trace.forkChildStarts()
     }
 

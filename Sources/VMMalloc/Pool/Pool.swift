@@ -93,6 +93,7 @@ enum Pool {
         configuration = config
         keepDirectory()
         if let error = Log.begin(config) { fail(error) }
+        if let error = Statistics.begin(config) { fail(error) }
         Log.say(.calls, "creating the pool")
 
         let file: BackingFile
@@ -193,8 +194,10 @@ enum Pool {
         Int(bitPattern: UInt(bitPattern: address) &- start)
     }
 
-    /// Gives back the file space of the whole granules in pool offsets [from, to).
-    static func releaseSpace(from: Int, to: Int) {
+    /// Gives back the file space of the whole granules in pool offsets [from,
+    /// to); whether there was any to give back.
+    @discardableResult
+    static func releaseSpace(from: Int, to: Int) -> Bool {
         reservation.release(from: from, to: to)
     }
 }

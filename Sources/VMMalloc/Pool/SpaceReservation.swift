@@ -181,20 +181,23 @@ struct SpaceReservation {
     /// leaves the rest alone); granules wholly inside are known zero again.
     /// Once the pool is private (fork mode 1) only the process's copies of
     /// the pages are dropped.
-    func release(from: Int, to: Int) {
-        guard from < to else { return }
+    @discardableResult
+    func release(from: Int, to: Int) -> Bool {
+        guard from < to else { return false }
         let savedErrno = vmm_errno()
         defer { vmm_set_errno(savedErrno) }
         let mapping = UnsafeMutableRawPointer(bitPattern: poolAddress).unsafelyUnwrapped
         guard Pool.file.isShared else {
             Platform.discard(mapping + from, length: to - from)
-            return
+            return true
         }
+        var released = false
         // Only what was reserved holds file space.
         _ = forEachRun(from >> granuleShift, ((to - 1) >> granuleShift) + 1, where: { isReserved($0) }) { index, runEnd in
             let start = max(from, index << granuleShift)
             let end = min(to, runEnd << granuleShift)
             if Pool.file.punch(offset: start, length: end - start, mapping: mapping) {
+                released = true
                 for cleared in index..<runEnd {
                     bitmap[cleared >> 6] &= ~(1 << UInt64(cleared & 63))
                     let whole = cleared << granuleShift >= from && (cleared + 1) << granuleShift <= to
@@ -203,5 +206,6 @@ struct SpaceReservation {
             }
             return true
         }
+        return released
     }
 }

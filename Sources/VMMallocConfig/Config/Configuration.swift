@@ -31,8 +31,14 @@ package struct Configuration {
     package var logLevel = 0
     /// VMMALLOC_LOG_FILE, nil for standard error. A name ending in `-` gets the process id appended.
     package var logFile: UnsafePointer<CChar>?
-    /// VMMALLOC_LOG_STATS=1: a summary of the pool and the heap at exit.
+    /// VMMALLOC_LOG_STATS=1 (or json): a summary of the pool and the heap at exit.
     package var logStats = false
+    /// The form of that summary: lines for people (1) or one JSON object (json).
+    package var statsFormat = StatisticsFormat.text
+    /// VMMALLOC_STATS_FILE, nil for standard error (as it was when the program
+    /// started). A name ending in `-` gets the process id appended. Setting it
+    /// turns the summary on unless VMMALLOC_LOG_STATS says otherwise.
+    package var statsFile: UnsafePointer<CChar>?
 
     package init(directory: UnsafePointer<CChar>, poolSize: Int, poolSizeText: UnsafePointer<CChar>, forkMode: ForkMode) {
         self.directory = directory
@@ -50,7 +56,8 @@ package struct Configuration {
               fork: getenv(cString("VMMALLOC_FORK")),
               logLevel: Variant.isDebug ? getenv(cString("VMMALLOC_LOG_LEVEL")) : nil,
               logFile: Variant.isDebug ? getenv(cString("VMMALLOC_LOG_FILE")) : nil,
-              logStats: getenv(cString("VMMALLOC_LOG_STATS")))
+              logStats: getenv(cString("VMMALLOC_LOG_STATS")),
+              statsFile: getenv(cString("VMMALLOC_STATS_FILE")))
     }
 
     /// Checks raw variable values (nil when unset); the checks run in the order
@@ -58,7 +65,8 @@ package struct Configuration {
     package static func parse(directory: UnsafePointer<CChar>?, size: UnsafePointer<CChar>?,
                       fork: UnsafePointer<CChar>?, logLevel: UnsafePointer<CChar>? = nil,
                       logFile: UnsafePointer<CChar>? = nil,
-                      logStats: UnsafePointer<CChar>? = nil) -> Result<Configuration, ConfigurationError> {
+                      logStats: UnsafePointer<CChar>? = nil,
+                      statsFile: UnsafePointer<CChar>? = nil) -> Result<Configuration, ConfigurationError> {
         guard let directory else { return .failure(.notSet(.poolDirectory)) }
         guard directory.pointee != 0 else { return .failure(.empty(.poolDirectory)) }
         if let problem = checkDirectory(directory) { return .failure(problem) }
@@ -89,17 +97,35 @@ package struct Configuration {
             configuration.logLevel = level
         }
         if let logFile {
-            guard logFile.pointee != 0 else { return .failure(.empty(.logFile)) }
-            // Room for the name, a process id and the terminating zero.
-            guard strlen(logFile) + 12 < Int(PATH_MAX) else { return .failure(.logFileNameTooLong(logFile)) }
+            if let problem = checkFileName(logFile, .logFile) { return .failure(problem) }
             configuration.logFile = logFile
+        }
+        if let statsFile {
+            if let problem = checkFileName(statsFile, .statsFile) { return .failure(problem) }
+            configuration.statsFile = statsFile
+            configuration.logStats = true
         }
         if let logStats {
             guard logStats.pointee != 0 else { return .failure(.empty(.logStats)) }
-            guard let value = singleDigit(logStats), value <= 1 else { return .failure(.logStatsInvalid(logStats)) }
-            configuration.logStats = value == 1
+            if strcmp(logStats, cString("json")) == 0 {
+                configuration.logStats = true
+                configuration.statsFormat = .json
+            } else {
+                guard let value = singleDigit(logStats), value <= 1 else { return .failure(.logStatsInvalid(logStats)) }
+                configuration.logStats = value == 1
+            }
         }
         return .success(configuration)
+    }
+
+    /// A file name the library opens for its output (VMMALLOC_LOG_FILE,
+    /// VMMALLOC_STATS_FILE): not empty, and with room for a process id.
+    private static func checkFileName(_ name: UnsafePointer<CChar>, _ variable: ConfigurationError.Variable)
+        -> ConfigurationError? {
+        guard name.pointee != 0 else { return .empty(variable) }
+        // Room for the name, a process id and the terminating zero.
+        guard strlen(name) + 12 < Int(PATH_MAX) else { return .fileNameTooLong(variable, name) }
+        return nil
     }
 
     /// The value of a one-digit text, nil for anything else.

@@ -5,7 +5,7 @@
 /// `libvmmalloc: VMMALLOC_POOL_SIZE=12M is below the minimum of 14 MiB`.
 package enum ConfigurationError: Error, @unchecked Sendable {
     package enum Variable {
-        case poolDirectory, poolSize, fork, logLevel, logFile, logStats
+        case poolDirectory, poolSize, fork, logLevel, logFile, logStats, statsFile
 
         package var name: StaticString {
             switch self {
@@ -15,6 +15,7 @@ package enum ConfigurationError: Error, @unchecked Sendable {
             case .logLevel: "VMMALLOC_LOG_LEVEL"
             case .logFile: "VMMALLOC_LOG_FILE"
             case .logStats: "VMMALLOC_LOG_STATS"
+            case .statsFile: "VMMALLOC_STATS_FILE"
             }
         }
     }
@@ -34,7 +35,7 @@ package enum ConfigurationError: Error, @unchecked Sendable {
     case forkModeInvalid(Value)
     case forkModeUnsupported(Value)
     case logLevelInvalid(Value)
-    case logFileNameTooLong(Value)
+    case fileNameTooLong(Variable, Value)
     case logStatsInvalid(Value)
     case noRoom(directory: Value, free: Int, size: Value)
     case overFileSizeLimit(size: Value, limit: Int)
@@ -42,6 +43,7 @@ package enum ConfigurationError: Error, @unchecked Sendable {
     case cannotSizeFile(directory: Value, Platform.Errno)
     case cannotMap(size: Value, Platform.Errno)
     case cannotOpenLogFile(Value, Platform.Errno)
+    case cannotOpenStatsFile(Value, Platform.Errno)
 
     /// The one line for this error, without its newline.
     package func render(into line: inout Message) {
@@ -89,12 +91,12 @@ package enum ConfigurationError: Error, @unchecked Sendable {
         case .logLevelInvalid(let value):
             Self.assignment(.logLevel, value, into: &line)
             line.append(" is not 0, 1, 2, 3 or 4")
-        case .logFileNameTooLong(let value):
-            Self.assignment(.logFile, value, into: &line)
+        case .fileNameTooLong(let variable, let value):
+            Self.assignment(variable, value, into: &line)
             line.append(" is too long for a path")
         case .logStatsInvalid(let value):
             Self.assignment(.logStats, value, into: &line)
-            line.append(" is not 0 or 1")
+            line.append(" is not 0, 1 or json")
         case .noRoom(let directory, let free, let size):
             Self.assignment(.poolDirectory, directory, into: &line)
             line.append(" has ")
@@ -126,6 +128,13 @@ package enum ConfigurationError: Error, @unchecked Sendable {
             line.append(cString: path)
             line.append(" (")
             line.append(Variable.logFile.name)
+            line.append("): ")
+            line.append(error)
+        case .cannotOpenStatsFile(let path, let error):
+            line.append("cannot open the statistics file ")
+            line.append(cString: path)
+            line.append(" (")
+            line.append(Variable.statsFile.name)
             line.append("): ")
             line.append(error)
         }

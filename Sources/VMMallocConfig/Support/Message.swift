@@ -109,6 +109,18 @@ package struct Message {
         }
     }
 
+    /// Bytes of text so far, and the most a line holds.
+    package var count: Int { length }
+    package static var capacity: Int { StackBuffer.capacity - 1 }
+
+    /// Writes the text so far, without a newline, to `fd`, and starts empty
+    /// again: a report longer than a line, written in pieces.
+    package mutating func flush(to fd: Int32) {
+        let count = length
+        if count > 0 { buffer.withBytes { bytes in Platform.write(fd, bytes.baseAddress!, count) } }
+        length = 0
+    }
+
     /// The text so far as a C string, valid during `body`.
     package mutating func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
         let count = length

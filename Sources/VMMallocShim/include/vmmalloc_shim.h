@@ -10,6 +10,24 @@
 
 #include "vmmalloc_system.h"
 #include "vmmalloc_memcheck.h"
+#include <stdio.h>
+
+// glibc's struct mallinfo2 and struct mallinfo, field for field, and
+// libvmmalloc.h's struct vmmalloc_stats: the exports check each layout
+// against the real declaration where there is one.
+struct vmm_mallinfo2 {
+    size_t arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+};
+struct vmm_mallinfo {
+    int arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks, fordblks, keepcost;
+};
+struct vmm_stats {
+    size_t size;
+    size_t pool_size, pool_in_use, pool_peak_in_use, pool_free, pool_largest_free, free_extents;
+    size_t allocated_bytes, allocated_blocks;
+    size_t large_blocks, large_bytes, huge_blocks, huge_bytes, huge_threshold;
+    size_t refused, threads, forks;
+};
 
 // Implemented in Swift (API layer).
 void vmm_initialize(void);
@@ -24,6 +42,14 @@ void *vmm_memalign(size_t alignment, size_t size);
 void *vmm_valloc(size_t size);
 void *vmm_pvalloc(size_t size);
 size_t vmm_malloc_usable_size(void *ptr);
+// The introspection calls (API/IntrospectionAPI.swift).
+void vmm_mallinfo2(struct vmm_mallinfo2 *info);
+void vmm_mallinfo(struct vmm_mallinfo *info);
+int vmm_malloc_trim(size_t pad);
+void vmm_malloc_stats(void);
+int vmm_malloc_info(int options, FILE *stream);
+int vmm_mallopt(int parameter, int value);
+int vmm_stats_get(struct vmm_stats *stats);
 
 // The calling thread's heap (initial-exec TLS: one load, no call), read and
 // written by Swift directly (`ThreadHeap.current`), so that the exported entry
