@@ -119,6 +119,8 @@ struct vmmalloc_stats {
     size_t pool_size;         /* the pool (VMMALLOC_POOL_SIZE rounded to the file's pages) */
     size_t pool_in_use;       /* the pool's metadata, pages of small blocks, large blocks */
     size_t pool_peak_in_use;  /* the most pool_in_use has been (the pool's high-water mark) */
+    size_t pool_metadata;     /* of pool_in_use: the slice tables (sized for the whole pool; they get
+                                 file space as the slices come into use) and the first thread heaps */
     size_t pool_free;         /* pool_size - pool_in_use: room for new pages and large blocks */
     size_t pool_largest_free; /* the longest run of free pool, the largest block that can still come */
     size_t free_extents;      /* runs of free pool */

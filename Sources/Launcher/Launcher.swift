@@ -68,6 +68,7 @@ func launcherMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoint
         if let value = setting.value { _ = setenv(cString(setting.variable), value, 1) }
     }
     _ = setenv(cString("LD_PRELOAD"), preload, 1)
+    if options[flag: .measure] { return Measure.run(program) }
     _ = execvp(program[0]!, program)
     let error = Platform.Errno.current
     var line = Message("vmmalloc: cannot run ")

@@ -8,9 +8,9 @@ typealias Text = UnsafePointer<CChar>
 /// that is not an option (the program), so the program's own options are
 /// never taken for ours.
 enum Option: Int {
-    case dir, size, fork, debug, logLevel, logFile, stats, verbose, dryRun, check, help, version
+    case dir, size, fork, debug, logLevel, logFile, stats, statsJSON, statsFile, measure, verbose, dryRun, check, help, version
 
-    static let count = 12
+    static let count = 15
 
     var long: StaticString {
         switch self {
@@ -21,6 +21,9 @@ enum Option: Int {
         case .logLevel: "--log-level"
         case .logFile: "--log-file"
         case .stats: "--stats"
+        case .statsJSON: "--stats-json"
+        case .statsFile: "--stats-file"
+        case .measure: "--measure"
         case .verbose: "--verbose"
         case .dryRun: "--dry-run"
         case .check: "--check"
@@ -45,7 +48,7 @@ enum Option: Int {
 
     var takesValue: Bool {
         switch self {
-        case .dir, .size, .fork, .logLevel, .logFile: true
+        case .dir, .size, .fork, .logLevel, .logFile, .statsFile: true
         default: false
         }
     }
@@ -98,8 +101,8 @@ enum UsageError: Error, @unchecked Sendable {
 
 /// What the command line asked for; values point into argv.
 struct Options {
-    var values = InlineArray<12, Text?>(repeating: nil)
-    var flags = InlineArray<12, Bool>(repeating: false)
+    var values = InlineArray<15, Text?>(repeating: nil)
+    var flags = InlineArray<15, Bool>(repeating: false)
     /// The index in argv of the program to run, nil when there is none.
     var programIndex: Int?
 

@@ -13,9 +13,11 @@ struct Setting {
     var value: Text?
     var source = Source.standard
 
-    init(_ variable: StaticString, _ option: StaticString) {
+    init(_ variable: StaticString, _ option: StaticString, _ value: Text? = nil) {
         self.variable = variable
         self.option = option
+        self.value = value
+        if value != nil { source = .option }
     }
 
     /// The option's value, else the variable from the environment, else nil.
@@ -37,11 +39,11 @@ struct Setting {
 /// Every setting of one run, resolved (options, then the environment, then
 /// the defaults) but not yet checked.
 struct Settings {
-    static let count = 6
-    var all = InlineArray<6, Setting>(repeating: Setting("", ""))
+    static let count = 7
+    var all = InlineArray<7, Setting>(repeating: Setting("", ""))
     var debug = false
 
-    static let directory = 0, size = 1, fork = 2, logLevel = 3, logFile = 4, logStats = 5
+    static let directory = 0, size = 1, fork = 2, logLevel = 3, logFile = 4, logStats = 5, statsFile = 6
 
     subscript(_ index: Int) -> Setting {
         get { all[index] }
@@ -54,13 +56,21 @@ struct Settings {
         all[Self.fork] = Setting("VMMALLOC_FORK", "--fork")
         all[Self.logLevel] = Setting("VMMALLOC_LOG_LEVEL", "--log-level")
         all[Self.logFile] = Setting("VMMALLOC_LOG_FILE", "--log-file")
-        all[Self.logStats] = Setting("VMMALLOC_LOG_STATS", "--stats")
+        all[Self.logStats] = Setting("VMMALLOC_LOG_STATS", options[flag: .statsJSON] ? "--stats-json" : "--stats")
+        all[Self.statsFile] = Setting("VMMALLOC_STATS_FILE", "--stats-file")
         self[Self.directory].take(options[value: .dir])
         self[Self.size].take(options[value: .size])
         self[Self.fork].take(options[value: .fork])
         self[Self.logLevel].take(options[value: .logLevel])
         self[Self.logFile].take(options[value: .logFile])
-        self[Self.logStats].take(options[flag: .stats] ? cString("1") : nil)
+        self[Self.logStats].take(options[flag: .statsJSON] ? cString("json") : options[flag: .stats] ? cString("1") : nil)
+        self[Self.statsFile].take(options[value: .statsFile])
+        // --measure runs the program on a large sparse pool (unless -s says
+        // how large) and reads its peak from the summaries (see Measure).
+        if options[flag: .measure] {
+            if options[value: .size] == nil { self[Self.size] = Setting("VMMALLOC_POOL_SIZE", "--size", Measure.poolSize) }
+            self[Self.logStats] = Setting("VMMALLOC_LOG_STATS", "--measure", cString("json"))
+        }
         // The log exists in the debug variant only, so asking for one selects it.
         debug = options[flag: .debug] || options[value: .logLevel] != nil || options[value: .logFile] != nil
         if self[Self.directory].value == nil { self[Self.directory].value = Defaults.directory() }
@@ -76,7 +86,8 @@ struct Settings {
         let parsed = Configuration.parse(directory: directory, size: sizeText, fork: self[Self.fork].value,
                                          logLevel: debug ? self[Self.logLevel].value : nil,
                                          logFile: debug ? self[Self.logFile].value : nil,
-                                         logStats: self[Self.logStats].value)
+                                         logStats: self[Self.logStats].value,
+                                         statsFile: self[Self.statsFile].value)
         let configuration: Configuration
         switch parsed {
         case .success(let value): configuration = value

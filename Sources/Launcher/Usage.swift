@@ -27,7 +27,11 @@ enum Usage {
               --debug          use the debug variant of the library
           -l, --log-level N    log level 0 to 4 of the debug variant (implies --debug)
               --log-file PATH  write the log to PATH (a trailing - appends the pid; implies --debug)
-              --stats          print statistics when the program exits
+              --stats          print statistics when the program exits (each process its own)
+              --stats-json     the same as one JSON object per process
+              --stats-file PATH  write them to PATH (a trailing - appends the pid)
+              --measure        run the program on a large sparse pool (64G unless -s is given)
+                               and print the peak pool space it used and a size for -s
           -v, --verbose        print the settings and the library on stderr before running
           -n, --dry-run        print the command as a shell line instead of running it
               --check          check DIR and SIZE, print a report, exit 0 (usable) or 1

@@ -71,7 +71,7 @@ VMM_EXPORT int mallopt(int parameter, int value) { return vmm_mallopt(parameter,
 // libvmmalloc's own (<libvmmalloc.h>), whose struct vmmalloc_stats is struct vmm_stats.
 #define VMM_STATS_FIELD(field) VMM_SAME_LAYOUT(vmm_stats, vmmalloc_stats, field)
 _Static_assert(sizeof(struct vmm_stats) == sizeof(struct vmmalloc_stats), "vmmalloc_stats");
-VMM_STATS_FIELD(size); VMM_STATS_FIELD(pool_size); VMM_STATS_FIELD(pool_in_use); VMM_STATS_FIELD(pool_peak_in_use);
+VMM_STATS_FIELD(size); VMM_STATS_FIELD(pool_size); VMM_STATS_FIELD(pool_in_use); VMM_STATS_FIELD(pool_peak_in_use); VMM_STATS_FIELD(pool_metadata);
 VMM_STATS_FIELD(pool_free); VMM_STATS_FIELD(pool_largest_free); VMM_STATS_FIELD(free_extents);
 VMM_STATS_FIELD(allocated_bytes); VMM_STATS_FIELD(allocated_blocks); VMM_STATS_FIELD(large_blocks);
 VMM_STATS_FIELD(large_bytes); VMM_STATS_FIELD(huge_blocks); VMM_STATS_FIELD(huge_bytes);

@@ -388,7 +388,7 @@ struct LauncherTests {
         let help = try launch(["--help"])
         #expect(help.exitStatus == 0 && help.stderr.isEmpty, "\(help)")
         for option in ["-d, --dir", "-s, --size", "-f, --fork", "--debug", "-l, --log-level", "--log-file", "--stats",
-                       "-v, --verbose", "-n, --dry-run", "--check", "-h, --help", "--version"] {
+                       "--stats-json", "--stats-file PATH", "--measure", "-v, --verbose", "-n, --dry-run", "--check", "-h, --help", "--version"] {
             #expect(help.stdout.contains(option), "--help does not mention \(option)")
         }
         #expect(try launch(["-h"]).stdout == help.stdout)

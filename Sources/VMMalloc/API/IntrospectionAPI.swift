@@ -26,6 +26,7 @@ func vmmStatsGet(_ stats: UnsafeMutablePointer<vmm_stats>?) -> Int32 {
     all.pool_size = Int(Pool.length)
     all.pool_in_use = heap.poolInUse
     all.pool_peak_in_use = heap.poolInUsePeak
+    all.pool_metadata = heap.metadataBytes
     all.pool_free = heap.freeBytes
     all.pool_largest_free = heap.largestFreeExtent
     all.free_extents = heap.freeExtents

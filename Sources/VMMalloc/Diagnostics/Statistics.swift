@@ -108,6 +108,11 @@ enum Statistics {
         line.append(" bytes")
         line.writeLine(to: fd)
 
+        line = item("pool metadata")
+        line.append(heap.metadataBytes)
+        line.append(" bytes of the space in use (slice tables for the whole pool, thread heaps)")
+        line.writeLine(to: fd)
+
         line = item("handed out now")
         line.append(heap.bytesInUse)
         line.append(" bytes in ")

@@ -5,7 +5,7 @@
 ///
 ///     {"library":"libvmmalloc","version":"1.1.0","variant":"release","pid":4242,"when":"exit",
 ///      "pool":{"directory":"/dev/shm","file_system":"tmpfs","dax":false,"size_bytes":67108864,
-///      "in_use_bytes":3457024,"peak_in_use_bytes":7651328,"free_bytes":63651840,
+///      "in_use_bytes":3457024,"peak_in_use_bytes":7651328,"metadata_bytes":753664,"free_bytes":63651840,
 ///      "largest_free_extent_bytes":63651840,"free_extents":1},
 ///      "handed_out":{"bytes":100016,"blocks":1001,"peak_bytes":null},"refused_allocations":0,
 ///      "size_classes":[{"block_bytes":112,"blocks":1000,"slices":7}],
@@ -41,6 +41,7 @@ struct StatisticsJSON {
         json.field("size_bytes", Int(Pool.length))
         json.field("in_use_bytes", heap.poolInUse)
         json.field("peak_in_use_bytes", heap.poolInUsePeak)
+        json.field("metadata_bytes", heap.metadataBytes)
         json.field("free_bytes", heap.freeBytes)
         json.field("largest_free_extent_bytes", heap.largestFreeExtent)
         json.field("free_extents", heap.freeExtents)

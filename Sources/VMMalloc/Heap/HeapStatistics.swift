@@ -22,6 +22,9 @@ struct HeapStatistics {
     /// the most ever (the high-water mark, kept by the extents).
     var poolInUse = 0
     var poolInUsePeak = 0
+    /// Of the pool in use, what comes before the first slice of blocks: the
+    /// slice tables (sized for the whole pool), the first thread heaps.
+    var metadataBytes = 0
     /// Blocks above the largest size class and below `hugeSize`: count and bytes (block sizes).
     var largeBlocks = 0
     var largeBytes = 0
@@ -86,6 +89,7 @@ extension Heap {
         let inUse = Extents.poolInUseLocked()
         statistics.poolInUse = inUse.now
         statistics.poolInUsePeak = inUse.peak
+        statistics.metadataBytes = Slices.first << Slices.shift
         var index = Slices.first
         while index < Extents.wilderness {
             let tag = Slices.tag(index)

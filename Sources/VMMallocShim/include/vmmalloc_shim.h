@@ -23,7 +23,7 @@ struct vmm_mallinfo {
 };
 struct vmm_stats {
     size_t size;
-    size_t pool_size, pool_in_use, pool_peak_in_use, pool_free, pool_largest_free, free_extents;
+    size_t pool_size, pool_in_use, pool_peak_in_use, pool_metadata, pool_free, pool_largest_free, free_extents;
     size_t allocated_bytes, allocated_blocks;
     size_t large_blocks, large_bytes, huge_blocks, huge_bytes, huge_threshold;
     size_t refused, threads, forks;

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #if defined(__linux__)
 #include <linux/magic.h>
 #include <linux/falloc.h>

@@ -17,6 +17,8 @@ int strncmp(const char *, const char *, size_t);
 char *strerror(int);
 char *strchr(const char *, int);
 char *strrchr(const char *, int);
+char *strstr(const char *, const char *);
+char *strcat(char *__restrict, const char *__restrict);
 size_t strspn(const char *, const char *);
 size_t strcspn(const char *, const char *);
 char *strdup(const char *);

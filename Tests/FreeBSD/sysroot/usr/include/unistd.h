@@ -30,6 +30,7 @@ pid_t getpid(void);
 int getpagesize(void);
 ssize_t readlink(const char *__restrict, char *__restrict, size_t);
 int execvp(const char *, char *const *);
+pid_t fork(void);
 int execv(const char *, char *const *);
 void _exit(int) __attribute__((__noreturn__));
 __END_DECLS
