@@ -65,7 +65,7 @@ VMM_EXPORT vmm_mallinfo_result mallinfo(void) {
 }
 VMM_EXPORT int malloc_trim(size_t pad) { return vmm_malloc_trim(pad); }
 VMM_EXPORT void malloc_stats(void) { vmm_malloc_stats(); }
-VMM_EXPORT int malloc_info(int options, FILE *stream) { return vmm_malloc_info(options, stream); }
+VMM_EXPORT int malloc_info(int options, FILE *stream) { return vmm_malloc_info(options, (void *)stream); }
 VMM_EXPORT int mallopt(int parameter, int value) { return vmm_mallopt(parameter, value); }
 
 // libvmmalloc's own (<libvmmalloc.h>), whose struct vmmalloc_stats is struct vmm_stats.

@@ -235,6 +235,18 @@ struct IntrospectionTests {
         #expect(bad.result.signal == SIGABRT && bad.result.stderrLines
                 == ["libvmmalloc: cannot open the statistics file /nonexistent/stats (VMMALLOC_STATS_FILE): No such file or directory"],
                 "\(bad.result)")
+        let empty = try runInPool(try program(), ["stats"], extra: ["VMMALLOC_STATS_FILE": ""])
+        #expect(empty.result.signal == SIGABRT && empty.result.stderrLines == ["libvmmalloc: VMMALLOC_STATS_FILE is empty"],
+                "\(empty.result)")
+        let long = String(repeating: "x", count: 5000)
+        let tooLong = try runInPool(try program(), ["stats"], extra: ["VMMALLOC_STATS_FILE": long])
+        // (The line is cut at the library's 4 KiB line buffer.)
+        #expect(tooLong.result.signal == SIGABRT && tooLong.result.stderrLines.count == 1
+                && tooLong.result.stderr.hasPrefix("libvmmalloc: VMMALLOC_STATS_FILE=xxxxxxxx"),
+                "\(tooLong.result.stderrLines.map { $0.prefix(80) })")
+        let off = try runInPool(try program(), ["stats"], extra: ["VMMALLOC_STATS_FILE": work.file("off"), "VMMALLOC_LOG_STATS": "0"])
+        #expect(off.result.succeeded && !FileManager.default.fileExists(atPath: work.file("off")),
+                "VMMALLOC_LOG_STATS=0 does not turn the file off: \(off.result)")
     }
 
     @Test("VMMALLOC_LOG_STATS=json: one object per process, each with its pid, the version, its own peak and refusals (release and debug variant)",

@@ -138,7 +138,7 @@ func vmmMallopt(_ parameter: Int32, _ value: Int32) -> Int32 {
 /// malloc_info: the figures as glibc's XML document (`MallocInfo`); options
 /// other than 0 are refused with EINVAL, as glibc does.
 @_cdecl("vmm_malloc_info")
-func vmmMallocInfo(_ options: Int32, _ stream: UnsafeMutablePointer<FILE>?) -> Int32 {
+func vmmMallocInfo(_ options: Int32, _ stream: UnsafeMutableRawPointer?) -> Int32 {
     guard options == 0, let stream else {
         vmm_set_errno(EINVAL)
         return -1

@@ -33,13 +33,13 @@ import VMMallocShim
 /// Written with the stream's own fputs, one line at a time, from figures
 /// gathered before: no lock of the heap is held, so the stream may allocate.
 struct MallocInfo {
-    private let stream: UnsafeMutablePointer<FILE>
+    private let stream: UnsafeMutableRawPointer
     private var failed = false
 
-    private init(stream: UnsafeMutablePointer<FILE>) { self.stream = stream }
+    private init(stream: UnsafeMutableRawPointer) { self.stream = stream }
 
     /// Writes the document; 0, or -1 (errno from the stream) when a write failed.
-    static func write(_ figures: Figures, to stream: UnsafeMutablePointer<FILE>) -> Int32 {
+    static func write(_ figures: Figures, to stream: UnsafeMutableRawPointer) -> Int32 {
         let heap = figures.heap
         var xml = MallocInfo(stream: stream)
         xml.put("<malloc version=\"1\">")
@@ -119,6 +119,6 @@ struct MallocInfo {
     private mutating func put(_ line: inout Message) {
         line.append("\n")
         let stream = self.stream
-        if line.withCString({ fputs($0, stream) }) < 0 { failed = true }
+        if line.withCString({ vmm_fputs($0, stream) }) < 0 { failed = true }
     }
 }

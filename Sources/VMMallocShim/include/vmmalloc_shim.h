@@ -47,7 +47,14 @@ void vmm_mallinfo2(struct vmm_mallinfo2 *info);
 void vmm_mallinfo(struct vmm_mallinfo *info);
 int vmm_malloc_trim(size_t pad);
 void vmm_malloc_stats(void);
-int vmm_malloc_info(int options, FILE *stream);
+int vmm_malloc_info(int options, void *stream);
+
+// fputs(3) on a stream Swift holds as a raw pointer: FILE is a complete
+// struct in glibc's headers and an incomplete one in FreeBSD's, which Swift
+// imports as two different pointer types.
+static inline int vmm_fputs(const char *text, void *stream) {
+    return fputs(text, (FILE *)stream);
+}
 int vmm_mallopt(int parameter, int value);
 int vmm_stats_get(struct vmm_stats *stats);
 
