@@ -160,3 +160,12 @@ dist:
 
 clean:
 	rm -rf $(STAGE) $(RELEASE_BUILD_DIR) $(DEBUG_BUILD_DIR)
+
+# Real programs' own test suites and workloads, on glibc and under the library,
+# compared (check-programs/run.py; not part of `make check`): writes
+# check-programs/REPORT.md, or with QUICK=1 (a few minutes, as CI runs it)
+# build/check-programs/REPORT-quick.md. Needs root for apt-get and the
+# Debian python3 (/usr/bin/python3), whose test suite it runs.
+.PHONY: check-programs
+check-programs:
+	/usr/bin/python3 check-programs/run.py $(if $(QUICK),--quick)
