@@ -13,9 +13,9 @@ The suites:
            PYTHONMALLOC=malloc (quick: 12 test modules)
   sqlite   sqlite3 on check-programs/sqlite-workload.sql (200000 rows; quick
            20000): the outputs must be equal
-  git      a repository made from /usr/lib/python3.11 in 61 commits (quick: from
-           this tree's Sources and Tests) and a clone of this project's own
-           repository: clone --no-local, gc --aggressive, fsck --full --strict;
+  git      a repository made from /usr/lib/python3.11 (the test suite too) in
+           307 commits (quick: from this tree's Sources and Tests) and a clone
+           of this project's own repository: clone --no-local, gc --aggressive, fsck --full --strict;
            commit ids, object lists, fsck's output and archives must be equal
   gcc      gcc and g++ -O2 -g on every C and C++ file of this tree (and a C++
            file that includes the whole standard library): the objects must be
@@ -54,11 +54,18 @@ MODES = ["glibc", "vmmalloc"]
 
 # Quick mode's CPython modules: the allocation-heavy core types, threads, and C extensions.
 QUICK_CPYTHON = ["test_list", "test_dict", "test_set", "test_unicode", "test_bytes", "test_json", "test_re",
-                 "test_threading", "test_sqlite3", "test_zlib", "test_pickle", "test_decimal"]
+                 "test_threading", "test_collections", "test_zlib", "test_pickle", "test_decimal"]
 
 # Differences between the two runs that are understood, with the reason.
 # Key: (suite, name of the test or check). Filled in from the report's runs.
 EXPLAINED = {
+    ("cpython", "test_subprocess"):
+        "test_pass_fds_redirected: the child lists its open descriptors and finds one more, 896 "
+        "(`output=b'0,1,2,3,4,6,896'`). The child is python3 under LD_PRELOAD too, so it has a pool of its own, "
+        "whose file the library keeps open at 7/8 of the open-file limit (1024 here). It is not the parent's: "
+        "that one is close-on-exec, and a child started without the preload has no descriptor 896. "
+        "A program under the library that counts its own descriptors sees its pool's; keeping it out of such "
+        "lists is the pool-descriptor part of issue 20, not in this library build.",
 }
 
 
@@ -173,9 +180,9 @@ def parse_regrtest(text):
     result, current = {}, None
     summary = text[text.rfind("== Tests result"):] if "== Tests result" in text else text
     for line in summary.splitlines():
-        m = re.match(r"^(\d+|All \d+) tests? (.+?)[:.]$", line)
-        if m:
-            key = m.group(2).strip()
+        m = re.match(r"^(\d+|All \d+) (.+?)[:.]$", line)
+        if m and re.search(r"\btests?\b", m.group(2)):
+            key = " ".join(w for w in m.group(2).split() if w not in ("test", "tests"))
             current = key
             if line.endswith("."):  # "390 tests OK." has no list
                 result[key] = int(re.sub(r"\D", "", m.group(1)))
@@ -190,7 +197,7 @@ def parse_regrtest(text):
         else:
             current = None
     m = re.search(r"Tests result: (.+)", summary)
-    result["result"] = m.group(1).strip() if m else "no summary (killed?)"
+    result["result"] = m.group(1).strip(" =") if m else "no summary (killed?)"
     m = re.search(r"Total duration: (.+)", summary)
     result["duration"] = m.group(1).strip() if m else None
     return result
@@ -232,18 +239,22 @@ def suite_cpython(mode, ctx):
     status, seconds = run(argv, env, work, log_path)
     with open(log_path, errors="replace") as f:
         summary = parse_regrtest(f.read())
-    return {"command": command_line(["PYTHONMALLOC=malloc"] + argv[:6] + ["--junit-xml", "FILE"] + argv[8:], mode, "8G"),
+    shown = ["PYTHONMALLOC=malloc"] + [a if a != junit else "FILE" for a in argv]
+    return {"command": command_line(shown, mode, "8G"),
             "status": status, "seconds": round(seconds), "summary": summary, "cases": parse_junit(junit)}
 
 
 def cpython_differences(results):
     """Test modules whose outcome differs between the two runs: {module: (glibc, vmmalloc)}."""
     def outcome(r, t):
+        # The closing summary lists the modules that failed also when re-run
+        # (-w), and separately all that were re-run.
         s = r["summary"]
-        final = set(s.get("failed again", s.get("failed", [])))
-        if t in final or t in s.get("crashed", []) or t in s.get("timed out", []):
+        if t in s.get("failed", []) or t in s.get("crashed", []) or t in s.get("timed out", []):
             return "failed"
-        if t in s.get("failed", []):
+        if t in s.get("re-run", []) and t in s.get("run no", []):
+            return "timed out, its re-run ran no test"
+        if t in s.get("re-run", []):
             return "failed, passed when re-run"
         if t in s.get("skipped", []) or t in s.get("resource denied", []):
             return "skipped"
@@ -251,7 +262,7 @@ def cpython_differences(results):
     g, v = results["glibc"], results["vmmalloc"]
     names = set()
     for r in (g, v):
-        for key in ("failed", "failed again", "crashed", "timed out", "skipped", "resource denied"):
+        for key in ("failed", "re-run", "crashed", "timed out", "skipped", "resource denied"):
             names |= set(r["summary"].get(key, []))
     return {t: (outcome(g, t), outcome(v, t)) for t in sorted(names) if outcome(g, t) != outcome(v, t)}
 
@@ -316,11 +327,11 @@ def make_history_repo(mode, ctx, env, path, log_path):
     os.makedirs(path)
     git = ["git", "-c", "init.defaultBranch=main", "-c", "core.autocrlf=false", "-C", path]
     status, _ = run(git + ["init", "-q"], env, path, log_path)
-    # Top-level entries in name order, one commit each; then 20 commits that change 40 files each.
+    # Top-level entries in name order, one commit each; then 100 (quick: 20) commits that change 40 files each.
     entries = []
     for top in [source] + extra:
         for name in sorted(os.listdir(top)):
-            if name in ("__pycache__", "test", "site-packages", "dist-packages") or name.endswith(".pyc"):
+            if name in ("__pycache__", "site-packages", "dist-packages") or name.endswith(".pyc"):
                 continue
             entries.append((top, name))
     for top, name in entries:
@@ -335,7 +346,7 @@ def make_history_repo(mode, ctx, env, path, log_path):
         run(git + ["commit", "-q", "-m", "add " + name], env, path, log_path)
     files = sorted(f for f in glob.glob(os.path.join(path, "**", "*.py"), recursive=True) + 
                    glob.glob(os.path.join(path, "**", "*.swift"), recursive=True) if os.path.isfile(f) and not os.path.islink(f))
-    for k in range(20):
+    for k in range(20 if ctx.quick else 100):
         for f in files[k::max(1, len(files) // 40)][:40]:
             with open(f, "a") as out:
                 out.write("\n# revision %d of %s\n" % (k, os.path.basename(f)))
@@ -400,7 +411,7 @@ def suite_git(mode, ctx):
     checks["project repository: first clone"] = {"status": status}
     c, _ = git_checks(env, own, log_path, "project repository")
     checks.update(c)
-    return {"command": command_line(["git", "init/add/commit ×%s;" % ("~60" if not ctx.quick else "~30"),
+    return {"command": command_line(["git", "init/add/commit ×%s;" % ("307" if not ctx.quick else "~30"),
                                      "clone --no-local; gc --aggressive --prune=now; fsck --full --strict; cat-file; log; archive"],
                                     mode, "8G"),
             "seconds": round(time.time() - start), "checks": checks}
@@ -543,10 +554,11 @@ def describe(suite, mode, r):
     if suite == "cpython":
         s, c = r["summary"], r["cases"]
         parts = ["%s test modules OK" % s.get("OK", "?")]
-        for key in ["failed", "failed again", "skipped", "resource denied", "altered the execution environment",
-                    "run no tests", "crashed", "timed out", "re-run tests"]:
+        for key in ["failed", "re-run", "skipped", "resource denied", "altered the execution environment",
+                    "run no", "crashed", "timed out"]:
             if key in s:
-                parts.append("%d %s" % (len(s[key]) if isinstance(s[key], list) else s[key], key))
+                parts.append("%d %s" % (len(s[key]) if isinstance(s[key], list) else s[key],
+                                        {"re-run": "re-run (-w)", "run no": "ran no tests"}.get(key, key)))
         text = ", ".join(parts) + "; result %s" % s.get("result")
         if c:
             text += "; test cases (JUnit): %d run, %d passed, %d failed, %d errors, %d skipped" % (
@@ -565,13 +577,15 @@ def describe(suite, mode, r):
 
 def write_report(path, results, ctx):
     lines = ["# Real programs under libvmmalloc and under glibc", ""]
-    lines.append("Written by `check-programs/run.py`%s on %s. Machine: %s. libvmmalloc: commit %s, "
-                 "`.build/release/libvmmalloc.so` sha256 %s…; pool in /dev/shm. Every run is niced (15) on a machine "
+    lines.append("Written by `check-programs/run.py`%s on %s. Machine: %s. The tree at commit %s; the library "
+                 "(release variant, sha256 %s…) %s; pool in /dev/shm. Every run is niced (15) on a machine "
                  "shared with other work, so the times are wall times under load, not benchmarks." % (
                      " (quick mode)" if ctx.quick else "", datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
-                     machine(), ctx.commit, ctx.library_sha[:16]))
+                     machine(), ctx.commit, ctx.library_sha[:16], ctx.library_origin))
     lines.append("")
     unexplained = 0
+    ctx.suites_failed = []
+    ctx.suites_passed = []
     for suite in SUITES:
         if suite not in results:
             continue
@@ -585,6 +599,7 @@ def write_report(path, results, ctx):
             t = r.get("seconds")
             lines.append("  - %s%s" % (describe(suite, mode, r), "" if t is None else "; %d s" % t))
         diffs = compare(suite, results[suite])
+        (ctx.suites_failed if any(d[3] is None for d in diffs) else ctx.suites_passed).append(suite)
         lines.append("")
         if not diffs:
             lines.append("No difference between the two runs.")
@@ -600,6 +615,7 @@ def write_report(path, results, ctx):
         if extra:
             lines += ["", extra]
         lines.append("")
+    lines += ["## Not run", "", NOT_RUN, ""]
     with open(path, "w") as f:
         f.write("\n".join(lines))
     return unexplained
@@ -607,7 +623,56 @@ def write_report(path, results, ctx):
 
 # Facts about a suite that the tables do not show (written from the runs).
 NOTES = {
+    "cpython": (
+        "Both runs fail the same five modules, for reasons of this machine, not of the allocator: test_cmd_line "
+        "(test_non_interactive_output_buffering), test_compileall (the two HardlinkDedup test_import cases), "
+        "test_cppext (no C++ build of an extension here), test_ensurepip (15 errors: Debian's python3 has no "
+        "bundled wheels), test_idle (no tkinter). Debian's package has no test_sqlite3 and no test_tkinter "
+        "(separate packages). Nothing is excluded with -x. The two whole runs go at the same time and share the "
+        "machine: in the run of this report test_socket's VSOCK tests of both collided on their fixed port "
+        "(glibc's failed with EADDRINUSE, libvmmalloc's then waited in accept until the 1200 s timeout), and "
+        "test_multiprocessing_forkserver took more than 1200 s on glibc while the machine was loaded; run alone "
+        "on each, these modules give the same result. The test case counts (JUnit) differ because a module that "
+        "timed out records no cases. Both runs print multiprocessing's resource_tracker KeyError for shared "
+        "memory segments (once on glibc, three times under libvmmalloc); it comes from the shared_memory tests, "
+        "which pass in both."),
+    "git": (
+        "Each run makes the same repository (fixed dates and names; the commit ids must match), clones it and "
+        "this project's repository with --no-local (objects copied, not linked), repacks with gc --aggressive "
+        "(git's pack-objects on both cores, under the library as its child), then fsck --full --strict. "
+        "Compared: HEAD, the sorted list of every object with type and size, git log --stat of all refs, "
+        "the tar archive of HEAD, the object and pack counts (not the pack's bytes, which depend on the "
+        "order of gc's threads)."),
+    "gcc": (
+        "Every C and C++ file of the tree (Tests/Programs, bench, the shim, stress.c) and a C++ file that "
+        "includes <bits/stdc++.h> and instantiates regex and map templates, compiled with -O2 -g "
+        "-frandom-seed=check from the top of the tree; the object files' SHA-256 must match. Debian ships no "
+        "large single C source in a binary package (the sqlite amalgamation is stripped from "
+        "librust-libsqlite3-sys-dev and golang-github-mattn-go-sqlite3-dev), so the compile is of many files."),
+    "stress": (
+        "The 4000-byte count is the measure of pool space (it fills every free slice, whatever the "
+        "fragmentation); the 1 MiB count also needs contiguous space. With up to 64 threads (all heaps in the "
+        "area after the slice tables; the swift test setting and the quick setting) both counts are exactly "
+        "those of the start after every round. Past 64 threads, heaps live in slabs taken from the top of the "
+        "pool, and after a round the 4000-byte count is the start figure or 8 blocks (two 16 KiB slices) "
+        "fewer, in both directions from round to round and never drifting: in the long run 31400-31408 against "
+        "31408 at the start over 100 rounds, the last one back at 31408; so the long run allows 16 blocks "
+        "either way (its last argument). Where those two slices are is not found yet; a reproducer: "
+        "`stress 1000000 20 66 66 67108864` in a 64 MiB pool gives 15688 or 15696 after a round. The 1 MiB "
+        "count is measured twice after each round: in short runs the first count after a round was once in a "
+        "while one block lower than the second (a 1 MiB request failed although one fitted a moment later; the "
+        "cause is not investigated); in the long run never. Under glibc the program is not run: there is no pool to measure."),
+    "sqlite": (
+        "The workload (check-programs/sqlite-workload.sql) builds a 200000-row table with text up to 1500 bytes "
+        "and JSON per row, indexes, joins, window functions, a self-join into a temporary table, FTS5, "
+        "updates and deletes, REINDEX, VACUUM and an integrity check; its output (183 lines) is compared, "
+        "with the database in memory and on a file. sqlite's own test suite (TCL) is not packaged."),
 }
+
+# What the issue asks for that this runner does not run, and why.
+NOT_RUN = (
+    "Not run: perl's and ruby's own test suites (Debian installs neither's t/ or test/), redis's (the "
+    "redis-server package has none), sqlite's TCL suite (not packaged).")
 
 
 class Context:
@@ -655,18 +720,27 @@ def main():
                     for mode in MODES:
                         log("%s on %s" % (suite, mode))
                         results[suite][mode] = SUITES[suite](mode, ctx)
+                    if suite == "cpython":
+                        confirm_cpython(results[suite], ctx)
                 with open(results_path, "w") as f:
                     json.dump(results, f, indent=1)
         finally:
             shutil.rmtree(ctx.pool, ignore_errors=True)
-        results["_library"] = {"commit": ctx.commit, "sha256": sha256(ctx.library)}
+        origin = ("given with --library %s" % args.library) if args.library else "built from it with `swift build -c release`"
+        old = results.get("_library", {})
+        if old.get("sha256") == sha256(ctx.library):
+            origin = old.get("origin", origin)
+        results["_library"] = {"commit": ctx.commit, "sha256": sha256(ctx.library), "origin": origin}
         with open(results_path, "w") as f:
             json.dump(results, f, indent=1)
     lib = results.pop("_library", {"commit": ctx.commit, "sha256": "?"})
     ctx.commit, ctx.library_sha = lib["commit"], lib["sha256"]
+    ctx.library_origin = lib.get("origin", "")
     report = os.path.join(OUT, "REPORT-quick.md") if ctx.quick else os.path.join(HERE, "REPORT.md")
     unexplained = write_report(report, results, ctx)
     log("report: %s (%d unexplained difference%s)" % (report, unexplained, "" if unexplained == 1 else "s"))
+    # One line per suite compared, and the closing count: a suite passes when none of its differences is unexplained.
+    print("check-programs: %d passed, %d failed" % (len(ctx.suites_passed), len(ctx.suites_failed)), flush=True)
     sys.exit(1 if unexplained else 0)
 
 
