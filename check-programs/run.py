@@ -56,6 +56,12 @@ MODES = ["glibc", "vmmalloc"]
 QUICK_CPYTHON = ["test_list", "test_dict", "test_set", "test_unicode", "test_bytes", "test_json", "test_re",
                  "test_threading", "test_collections", "test_zlib", "test_pickle", "test_decimal"]
 
+# Test cases left out of every run (regrtest's --ignore), each because it fails or
+# hangs on glibc too. The VSOCK stream test of test_socket waits in accept() for
+# good on this machine (kernel 6.18's vsock loopback), on glibc alone as under the
+# library; the rest of test_socket runs.
+IGNORED = ["*VSOCK*"]
+
 # Differences between the two runs that are understood, with the reason.
 # Key: (suite, name of the test or check). Filled in from the report's runs.
 EXPLAINED = {
@@ -232,7 +238,8 @@ def suite_cpython(mode, ctx):
         os.remove(log_path)
     junit = os.path.join(work, "junit.xml")
     argv = [PYTHON, "-m", "test", "-j2", "-w", "--timeout", "1200", "--junit-xml", junit]
-    argv += ctx.cpython_exclude and (["-x"] + ctx.cpython_exclude) or []
+    for pattern in IGNORED:
+        argv += ["-i", pattern]
     if ctx.quick:
         argv += QUICK_CPYTHON
     env = environment(mode, ctx.library, ctx.pool, "8G", {"PYTHONMALLOC": "malloc"})
@@ -280,7 +287,7 @@ def confirm_cpython(results, ctx):
             log_path = work + ".log"
             if os.path.exists(log_path):
                 os.remove(log_path)
-            argv = [PYTHON, "-m", "test", "-w", "--timeout", "1200", module]
+            argv = [PYTHON, "-m", "test", "-w", "--timeout", "1200"] + [a for p in IGNORED for a in ("-i", p)] + [module]
             log("cpython: %s alone on %s" % (module, mode))
             status, seconds = run(argv, environment(mode, ctx.library, ctx.pool, "8G", {"PYTHONMALLOC": "malloc"}),
                                   work, log_path)
@@ -628,11 +635,12 @@ NOTES = {
         "(test_non_interactive_output_buffering), test_compileall (the two HardlinkDedup test_import cases), "
         "test_cppext (no C++ build of an extension here), test_ensurepip (15 errors: Debian's python3 has no "
         "bundled wheels), test_idle (no tkinter). Debian's package has no test_sqlite3 and no test_tkinter "
-        "(separate packages). Nothing is excluded with -x. The two whole runs go at the same time and share the "
-        "machine: in the run of this report test_socket's VSOCK tests of both collided on their fixed port "
-        "(glibc's failed with EADDRINUSE, libvmmalloc's then waited in accept until the 1200 s timeout), and "
-        "test_multiprocessing_forkserver took more than 1200 s on glibc while the machine was loaded; run alone "
-        "on each, these modules give the same result. The test case counts (JUnit) differ because a module that "
+        "(separate packages). No module is excluded; the test cases matching " + ", ".join(IGNORED) + " are "
+        "left out (-i) in both runs: test_socket's ThreadedVSOCKSocketStreamTest waits in accept() until the "
+        "timeout on this machine, on glibc run alone too (and in a first pair of whole runs, made at the same "
+        "time, the two runs' VSOCK tests collided on their fixed port: EADDRINUSE on one side, the wait on the "
+        "other). The two whole runs go at the same time and share the machine, so a module whose outcome "
+        "differs is run again alone on each allocator (the last column). The test case counts (JUnit) differ because a module that "
         "timed out records no cases. Both runs print multiprocessing's resource_tracker KeyError for shared "
         "memory segments (once on glibc, three times under libvmmalloc); it comes from the shared_memory tests, "
         "which pass in both."),
@@ -689,7 +697,6 @@ def main():
     args = p.parse_args()
     ctx = Context()
     ctx.quick = args.quick
-    ctx.cpython_exclude = []
     os.makedirs(OUT, exist_ok=True)
     results_path = os.path.join(OUT, "results%s.json" % ("-quick" if ctx.quick else ""))
     results = {}
