@@ -164,7 +164,7 @@ clean:
 # Real programs' own test suites and workloads, on glibc and under the library,
 # compared (check-programs/run.py; not part of `make check`): writes
 # check-programs/REPORT.md, or with QUICK=1 (a few minutes, as CI runs it)
-# build/check-programs/REPORT-quick.md. Needs root for apt-get and the
+# build/check-programs/quick/REPORT.md. Needs root for apt-get and the
 # Debian python3 (/usr/bin/python3), whose test suite it runs.
 .PHONY: check-programs
 check-programs:
