@@ -83,7 +83,7 @@ struct ThreadHeap {
     /// Empty one-slice pages a heap keeps for its next new page (`Header.spares`).
     static let spareCapacity = 4
     /// Fast-path allocations of a class between two of its passes through the slow path (see `spend`).
-    private static let budgetPerBeat: UInt32 = 256
+    static let budgetPerBeat: UInt32 = 256
     private static let classesOffset = MemoryLayout<Header>.size
     private static let queuesOffset = classesOffset + SizeClass.count * ClassCache.stride
     static let size = (queuesOffset + SizeClass.count * MemoryLayout<ClassQueue>.stride + 63) & ~63
@@ -96,9 +96,9 @@ struct ThreadHeap {
         UnsafeMutablePointer<T>(bitPattern: address &+ UInt(offset)).unsafelyUnwrapped
     }
 
-    private var header: UnsafeMutablePointer<Header> { word(0, Header.self) }
+    var header: UnsafeMutablePointer<Header> { word(0, Header.self) }
     /// Pages a remote free took off the full list, pushed by the freeing thread.
-    private var notified: UnsafeMutablePointer<Atomic<UInt>> { word(Self.notifiedOffset, Atomic<UInt>.self) }
+    var notified: UnsafeMutablePointer<Atomic<UInt>> { word(Self.notifiedOffset, Atomic<UInt>.self) }
     /// Held by the owner in its slow paths and by another thread tending the
     /// heap (`tend`): everything but the class caches and the current pages,
     /// which only the owner's fast paths touch, lock-free. (`Header.lock` is
@@ -127,7 +127,7 @@ struct ThreadHeap {
     }
 
     /// The most recently kept spare page (its first slice), or nil.
-    private func takeSpare() -> Int? {
+    func takeSpare() -> Int? {
         let count = Int(header.pointee.spareCount)
         guard count > 0 else { return nil }
         header.pointee.spareCount -= 1
@@ -149,7 +149,7 @@ struct ThreadHeap {
         word(Self.classesOffset &+ c &* ClassCache.stride, ClassCache.self)
     }
     /// The page queue and counts of class `c`.
-    private func queue(_ c: Int) -> UnsafeMutablePointer<ClassQueue> {
+    func queue(_ c: Int) -> UnsafeMutablePointer<ClassQueue> {
         word(Self.queuesOffset &+ c &* MemoryLayout<ClassQueue>.stride, ClassQueue.self)
     }
 
@@ -164,31 +164,10 @@ struct ThreadHeap {
         UInt32(SizeClass.pageSlices(c) &<< Slices.shift)
     }
 
-    private func sharesOrphanPages(_ c: Int) -> Bool {
+    func sharesOrphanPages(_ c: Int) -> Bool {
         let queue = queue(c)
         return queue.pointee.pageCount == 0 && queue.pointee.sharedBytes < Self.sharedBytesLimit(c) && address != HeapRegistry.orphanHeap
             && Extents.isCrowded
-    }
-
-    /// While the heap shares the orphan heap's pages for class `c`, its
-    /// thread's frees of the class go straight back to their pages instead of
-    /// its cache: a thread that uses a few blocks of many classes and then
-    /// waits (and runs no heartbeat) keeps none of them from other threads
-    /// in a crowded pool. The caller holds the heap's lock.
-    private func stopCaching(_ c: Int) {
-        let cache = classCache(c)
-        guard cache.pointee.limit != 0 else { return }
-        flush(c, keeping: 0)
-        cache.pointee.limit = 0
-        cache.pointee.room = 0
-    }
-
-    /// Caching again, once the heap has a page of class `c` of its own (the
-    /// cache is empty: it held nothing while it did not cache).
-    private func resumeCaching(_ c: Int) {
-        let cache = classCache(c)
-        guard cache.pointee.limit == 0, address != HeapRegistry.orphanHeap, !Variant.isDebug else { return }
-        ClassCache.open(cache, blockSize: SizeClass.size(c))
     }
 
     /// Whether the heap holds no page of class `c` (`Heap.allocate` then
@@ -388,7 +367,7 @@ struct ThreadHeap {
         return true
     }
 
-    private func removeFromFull(_ page: UnsafeMutablePointer<Page>) {
+    func removeFromFull(_ page: UnsafeMutablePointer<Page>) {
         let next = page.pointee.next
         let previous = page.pointee.previous
         if previous != 0 { Slices.page(Int(previous)).pointee.next = next } else { header.pointee.full = next }
@@ -417,7 +396,7 @@ struct ThreadHeap {
         queue.pointee.first = UInt32(index)
     }
 
-    private func pushBack(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
+    func pushBack(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
         let c = Int(page.pointee.sizeClass)
         let queue = queue(c)
         let tail = queue.pointee.last
@@ -477,7 +456,7 @@ struct ThreadHeap {
     /// Puts `count` blocks, linked from `head` to `tail` and marked free, back
     /// on the free list of `page`, one of this heap's pages; a page that was
     /// full goes back to its queue.
-    private func returnLocal(_ page: UnsafeMutablePointer<Page>, _ head: UInt, _ tail: UInt, _ count: UInt32) {
+    func returnLocal(_ page: UnsafeMutablePointer<Page>, _ head: UInt, _ tail: UInt, _ count: UInt32) {
         FreeBlock.setNext(tail, page.pointee.free)
         page.pointee.free = head
         vmmAssert(page.pointee.used >= count, "more blocks freed than handed out", UnsafeRawPointer(bitPattern: head))
@@ -499,79 +478,8 @@ struct ThreadHeap {
         }
     }
 
-    // MARK: - The class caches
-
-    /// Keeps `block`, of class `c`, freed by this heap's thread, in the
-    /// class's cache, after giving half of a full cache back to the pages.
-    func keep(_ block: UInt, _ c: Int) {
-        let cache = classCache(c)
-        if cache.pointee.room == 0 { flush(c, keeping: Int(cache.pointee.limit) / 2) }
-        ClassCache.push(cache, block, mark: FreeBlock.mark(block))
-    }
-
-    /// Gives blocks of the cache of class `c` back to their pages until
-    /// `keeping` are left: to this heap's pages directly, to other heaps'
-    /// through their remote lists, a page's run of blocks at a time. The
-    /// blocks given back are the first on the list, the most recently freed:
-    /// taking them touches no block but those given back.
-    func flush(_ c: Int, keeping: Int) {
-        let cache = classCache(c)
-        var left = cache.pointee.count - keeping
-        guard left > 0 else { return }
-        var block = cache.pointee.head
-        cache.pointee.room = cache.pointee.limit &- UInt16(keeping)
-        // A run: blocks of one page, linked from head to tail.
-        var runPage: UnsafeMutablePointer<Page>? = nil
-        var head: UInt = 0, tail: UInt = 0
-        var count: UInt32 = 0
-        while left > 0 {
-            left -= 1
-            let next = FreeBlock.next(block)
-            let (start, _, _) = Slices.smallPage(at: Slices.index(of: UnsafeRawPointer(bitPattern: block).unsafelyUnwrapped), block)
-                .unsafelyUnwrapped
-            let page = Slices.page(start)
-            if page != runPage {
-                if let runPage { giveBack(runPage, head, tail, count) }
-                runPage = page
-                head = 0
-                tail = block
-                count = 0
-            }
-            FreeBlock.push(block, before: head)
-            head = block
-            count &+= 1
-            block = next
-        }
-        cache.pointee.head = block
-        if let runPage { giveBack(runPage, head, tail, count) }
-    }
-
-    /// Returns a run of blocks to `page`: its free list if this heap owns it, else its remote list.
-    /// One of this heap's pages left empty goes back at once, unless it is
-    /// the current page of its class: a thread that frees everything and
-    /// then waits (and so runs no heartbeat) does not sit on empty pages
-    /// other threads could use. (A 1-slice page goes to the spares first,
-    /// so a page that empties and fills again does not go through the extents.)
-    private func giveBack(_ page: UnsafeMutablePointer<Page>, _ head: UInt, _ tail: UInt, _ count: UInt32) {
-        guard page.pointee.heap == address else { return Heap.freeRemote(page, head, tail) }
-        returnLocal(page, head, tail, count)
-        if page.pointee.used == 0 && currentPage(Int(page.pointee.sizeClass)) != page {
-            release(page, Slices.index(of: page))
-        }
-    }
-
-    /// Gives every cached block back to its page.
-    func flushCaches() {
-        for c in 1..<SizeClass.count where classCache(c).pointee.count > 0 { flush(c, keeping: 0) }
-    }
-
-    /// Blocks in the caches, by class (statistics).
-    func forEachCached(_ body: (_ c: Int, _ blocks: Int) -> Void) {
-        for c in 1..<SizeClass.count where classCache(c).pointee.count > 0 { body(c, classCache(c).pointee.count) }
-    }
-
     /// Returns an empty page's slices to the spares or the extents.
-    private func release(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
+    func release(_ page: UnsafeMutablePointer<Page>, _ index: Int) {
         // A page a remote free has announced stays until the notice is read.
         if page.remoteFree.pointee.load(ordering: .acquiring) & Page.RemoteState.mask == Page.RemoteState.noticed { return }
         if page.isInFull { removeFromFull(page) } else { removeFromQueue(page, index) }
@@ -582,137 +490,6 @@ struct ThreadHeap {
         for k in 0..<slices { Slices.setEntry(index + k, 0) }
         if slices == 1 && keepSpare(index) { return }
         Extents.free(index, slices)
-    }
-
-    // MARK: - Notices and the heartbeat
-
-    /// Takes the pages that remote frees moved off the full list back into their queues.
-    private func readNotices() {
-        if notified.pointee.load(ordering: .relaxed) == 0 { return }
-        var address = notified.pointee.exchange(0, ordering: .acquiring)
-        while address != 0 {
-            let page = UnsafeMutablePointer<Page>(bitPattern: address).unsafelyUnwrapped
-            address = page.pointee.nextNotified
-            page.remoteFree.pointee.bitwiseAnd(~Page.RemoteState.mask, ordering: .acquiringAndReleasing)
-            if page.isInFull {
-                removeFromFull(page)
-                pushBack(page, Slices.index(of: page))
-            }
-        }
-    }
-
-    /// Tells the owner of `page` (a heap, maybe without a thread) that the page has room again.
-    static func notice(_ page: UnsafeMutablePointer<Page>, heap: UInt) {
-        let notified = ThreadHeap(heap).notified
-        var head = notified.pointee.load(ordering: .relaxed)
-        while true {
-            page.pointee.nextNotified = head
-            let (exchanged, seen) = notified.pointee.compareExchange(
-                expected: head, desired: UInt(bitPattern: page), ordering: .releasing)
-            if exchanged { return }
-            head = seen
-        }
-    }
-
-    /// Work that must happen now and then but not on the fast path, done on
-    /// the slow path: read notices always; every 64 calls, if 100 ms have
-    /// passed, give back pages empty since the last beat, look after the
-    /// orphan heap and a heap without a thread, and give free space back to
-    /// the file system.
-    private func heartbeat(_ c: Int) {
-        classCache(c).pointee.budget = Self.budgetPerBeat
-        readNotices()
-        header.pointee.genericCalls &+= 1
-        guard header.pointee.genericCalls & 63 == 0 else { return }
-        let now = Platform.coarseMilliseconds
-        guard now &- header.pointee.lastBeat >= 100 else { return }
-        header.pointee.lastBeat = now
-        collect(.idle)
-        HeapRegistry.tendOrphan(.idle)
-        HeapRegistry.tendAbandoned()
-        HeapRegistry.tendAnother(than: self)
-        let lock = Extents.lock
-        if lock.tryLock() {
-            Extents.purgeIfDueLocked(now: now)
-            lock.unlock()
-        }
-    }
-
-    enum Collection {
-        /// Empty pages that were empty, untouched, at the previous heartbeat too.
-        case idle
-        /// Every empty page but the only page of its class.
-        case allButCurrent
-        /// Every empty page (when the pool is short of space).
-        case everything
-    }
-
-    /// Gives the class caches' blocks back to their pages, collects every
-    /// page's remote frees, and gives back empty pages, as `which` says, and
-    /// the spare slices.
-    func collect(_ which: Collection) {
-        flushCaches()
-        givePagesBack(which, sparingCurrent: false)
-    }
-
-    /// What another thread may do for a heap whose thread is alive but may
-    /// be idle (it runs no heartbeat while it waits): `collect` without the
-    /// class caches and the current pages, which the owner's fast paths use
-    /// without the lock. `which` is `.idle` or `.everything`. The caller
-    /// holds the heap's lock.
-    func tend(_ which: Collection) {
-        givePagesBack(which, sparingCurrent: true)
-    }
-
-    /// Reads the notices, collects every page's remote frees, gives back the
-    /// empty pages `which` says (not the current ones if `sparingCurrent`),
-    /// then the spare slices.
-    private func givePagesBack(_ which: Collection, sparingCurrent: Bool) {
-        readNotices()
-        for c in 1..<SizeClass.count {
-            let current = sparingCurrent ? currentPage(c) : nil
-            var index = Int(queue(c).pointee.first)
-            while index != 0 {
-                let page = Slices.page(index)
-                let next = Int(page.pointee.next)
-                if page != current {
-                    Self.collectRemote(page)
-                    if page.pointee.used == 0 && shouldRelease(page, which, isOnly: index == Int(queue(c).pointee.first) && next == 0) {
-                        release(page, index)
-                    }
-                }
-                index = next
-            }
-        }
-        var index = Int(header.pointee.full)
-        while index != 0 {
-            let page = Slices.page(index)
-            let next = Int(page.pointee.next)
-            if page.pointee.used == 0 { release(page, index) }
-            index = next
-        }
-        flushSpares()
-    }
-
-    private func shouldRelease(_ page: UnsafeMutablePointer<Page>, _ which: Collection, isOnly: Bool) -> Bool {
-        switch which {
-        case .everything: return true
-        case .allButCurrent: return !isOnly
-        case .idle:
-            // Idle: empty now and at the last beat, with the same free lists (no traffic between).
-            let mark = page.pointee.free | 1
-            if page.pointee.idleMark == mark { return true }
-            page.pointee.idleMark = mark
-            return false
-        }
-    }
-
-    private func flushSpares() {
-        guard header.pointee.spareCount > 0 else { return }
-        let lock = Extents.lock
-        let held = lock.lock()
-        while let spare = takeSpare() { Extents.freeLocked(spare, 1) }
-        if held { lock.unlock() }
     }
 
     // MARK: - Statistics
