@@ -40,7 +40,13 @@ func launcherMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePoint
         return ExitStatus.success
     }
     let settings = Settings(options)
-    if options[flag: .check] { return Check.run(settings) }
+    if options[flag: .check] {
+        if let programIndex = options.programIndex {
+            UsageError.checkRunsNothing(Text(argv[programIndex]!)).write()
+            return ExitStatus.usage
+        }
+        return Check.run(settings)
+    }
     guard let programIndex = options.programIndex else {
         UsageError.noProgram.write()
         return ExitStatus.usage

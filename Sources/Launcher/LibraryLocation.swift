@@ -4,12 +4,19 @@ import VMMallocSystem
 /// Finds libvmmalloc for vmmalloc: next to vmmalloc itself in a build tree,
 /// else in the library directories of an installation.
 ///
-/// Release variant, in this order: `<bin>/libvmmalloc.so` (SwiftPM's
-/// `.build/release`), `<bin>/../lib/libvmmalloc.so.1`,
-/// `<bin>/../lib/<multiarch>/libvmmalloc.so.1`, then `/usr/lib/<multiarch>`,
-/// `/usr/lib` and `/usr/local/lib`. The debug variant (`--debug`) is
-/// `.build-debug/release/libvmmalloc.so` beside the build tree vmmalloc is in,
-/// else `vmem_debug/libvmmalloc.so.1` under the same library directories.
+/// Release variant, in this order: `<bin>/libvmmalloc.so.1`, else
+/// `<bin>/libvmmalloc.so` (SwiftPM's `.build/release`, where `make` adds the
+/// soname link), `<bin>/../lib/libvmmalloc.so.1` (`make`'s `build/lib`, or an
+/// installation), `<bin>/../lib/<multiarch>/libvmmalloc.so.1`, then
+/// `/usr/lib/<multiarch>`, `/usr/lib` and `/usr/local/lib`. The debug variant
+/// (`--debug`) is `.build-debug/release/libvmmalloc.so.1` (or `.so`) beside
+/// the build tree vmmalloc is in, else `vmem_debug/libvmmalloc.so.1` under the
+/// same library directories.
+///
+/// The path keeps the name it was found by: the soname link, not the file it
+/// points to (`libvmmalloc.so.1`, not `libvmmalloc.so.1.1.0`), so that a
+/// saved `vmmalloc -n` line still loads the library after an upgrade has
+/// replaced that file.
 enum LibraryLocation {
     #if arch(x86_64)
     static let multiarch: StaticString = "x86_64-linux-gnu"
@@ -39,15 +46,17 @@ enum LibraryLocation {
     }
 
     private static func findRelease(besides bin: Text?) -> Text? {
-        if let bin, let found = existing(bin, "/libvmmalloc.so") { return found }
+        if let bin, let found = existing(bin, "/libvmmalloc.so.1") ?? existing(bin, "/libvmmalloc.so") { return found }
         return installed(besides: bin, "libvmmalloc.so.1")
     }
 
     private static func findDebug(besides bin: Text?) -> Text? {
         if let bin {
             // <root>/.build/release or <root>/.build/<triple>/release
-            if let found = existing(bin, "/../../.build-debug/release/libvmmalloc.so") { return found }
-            if let found = existing(bin, "/../../../.build-debug/release/libvmmalloc.so") { return found }
+            for up: StaticString in ["/../..", "/../../.."] {
+                if let found = existing(bin, up, "/.build-debug/release/libvmmalloc.so.1")
+                    ?? existing(bin, up, "/.build-debug/release/libvmmalloc.so") { return found }
+            }
         }
         return installed(besides: bin, "vmem_debug/libvmmalloc.so.1")
     }
@@ -63,7 +72,8 @@ enum LibraryLocation {
             ?? existing(cString("/usr/local/lib/"), name)
     }
 
-    /// The resolved path made of the pieces, if it is a readable file.
+    /// The path made of the pieces, if it is a readable file: its directory
+    /// resolved (no `..`, no links), its own name as given.
     private static func existing(_ start: Text, _ second: StaticString, _ third: StaticString = "",
                                  _ fourth: StaticString = "", _ fifth: StaticString = "") -> Text? {
         var path = Message("")
@@ -77,7 +87,19 @@ enum LibraryLocation {
             guard stat(candidate, &info) == 0, (UInt32(info.st_mode) & UInt32(S_IFMT)) == UInt32(S_IFREG),
                   access(candidate, R_OK) == 0
             else { return nil }
-            return realpath(candidate, nil).map { Text($0) }
+            return resolvingDirectory(of: candidate)
         }
+    }
+
+    private static func resolvingDirectory(of path: Text) -> Text? {
+        let slash = strrchr(path, 0x2f)!
+        var directory = Message("")
+        directory.append(bytes: path, count: Text(slash) - path)
+        guard let resolved = directory.withCString({ realpath($0, nil) }) else { return nil }
+        var full = Message("")
+        full.append(cString: resolved)
+        full.append(cString: Text(slash))
+        free(resolved)
+        return full.withCString { Text(strdup($0)!) }
     }
 }

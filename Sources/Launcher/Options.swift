@@ -78,6 +78,7 @@ enum UsageError: Error, @unchecked Sendable {
     case missingValue(Option)
     case unexpectedValue(Option)
     case noProgram
+    case checkRunsNothing(Text)
 
     func write() {
         var line = Message("vmmalloc: ")
@@ -94,6 +95,10 @@ enum UsageError: Error, @unchecked Sendable {
             line.append(" takes no value")
         case .noProgram:
             line.append("no program to run (usage: vmmalloc [options] [--] program [arguments...])")
+        case .checkRunsNothing(let text):
+            line.append("--check runs nothing and takes no argument, not even ")
+            line.append(cString: text)
+            line.append(" (usage: vmmalloc --check [-d DIR] [-s SIZE] [options])")
         }
         line.writeLine()
     }

@@ -79,8 +79,10 @@ struct Settings {
 
     /// The configuration as the library will read it, checked by the
     /// library's own parser, then against the room in the directory and the
-    /// file size limit, as the library checks when it creates the pool. The
-    /// release variant has no log and does not read the log level and file.
+    /// file size limit, as the library checks when it creates the pool, and
+    /// by trying what the library then does (`StartTrial`): create, size and
+    /// map the pool file, open the log. The release variant has no log and
+    /// does not read the log level and file.
     func check() -> ConfigurationError? {
         let directory = self[Self.directory].value!, sizeText = self[Self.size].value!
         let parsed = Configuration.parse(directory: directory, size: sizeText, fork: self[Self.fork].value,
@@ -99,6 +101,8 @@ struct Settings {
         if let free = FileSystem.freeSpace(of: directory), free < Configuration.roomToStart(poolSize: size) {
             return .noRoom(directory: directory, free: free, size: sizeText)
         }
+        if let error = StartTrial.poolFile(in: directory, size: size, sizeText: sizeText) { return error }
+        if debug, let logFile = configuration.logFile, let error = StartTrial.logFile(logFile) { return error }
         return nil
     }
 
@@ -112,7 +116,7 @@ struct Settings {
         rendered.withCString { text in
             var cursor = text
             while cursor.pointee != 0 {
-                if cursor == text || cursor[-1] == 0x20, let setting = setting(namedAt: cursor) {
+                if cursor == text || cursor[-1] == 0x20 || cursor[-1] == 0x28 /* ( */, let setting = setting(namedAt: cursor) {
                     line.append(setting.name)
                     cursor += setting.variable.utf8CodeUnitCount
                 } else {

@@ -13,9 +13,32 @@ func launch(_ arguments: [String], env extra: [String: String] = [:], launcher: 
     return try run(launcher ?? Launcher.path(), arguments, environment: env, timeout: timeout)
 }
 
-/// The library path as vmmalloc resolves it.
+/// The library path as vmmalloc names it: its directory resolved, and the
+/// soname link there if there is one, else the file SwiftPM wrote.
 func resolvedLibrary() throws -> String {
-    URL(fileURLWithPath: try Library.path()).resolvingSymlinksInPath().path
+    let url = URL(fileURLWithPath: try Library.path())
+    let directory = url.deletingLastPathComponent().resolvingSymlinksInPath().path
+    let soname = directory + "/libvmmalloc.so.1"
+    return FileManager.default.fileExists(atPath: soname) ? soname : directory + "/" + url.lastPathComponent
+}
+
+/// A setting the library accepts when it reads it but refuses once it acts on
+/// it at start (creating the pool file, mapping it, opening its log).
+struct StartRefusal: Sendable, CustomTestStringConvertible {
+    let options: [String]
+    /// The same settings as the library reads them.
+    let env: [String: String]
+    let debug: Bool
+    /// A shell command run before (ulimit).
+    let limit: String?
+    var testDescription: String { "vmmalloc \(options.joined(separator: " "))\(limit.map { " after " + $0 } ?? "")" }
+
+    init(_ options: [String], _ env: [String: String], debug: Bool = false, limit: String? = nil) {
+        self.options = options
+        self.env = env
+        self.debug = debug
+        self.limit = limit
+    }
 }
 
 struct LauncherError: Sendable, CustomTestStringConvertible {
@@ -80,6 +103,66 @@ struct LauncherTests {
         #expect(r.stdout.isEmpty, "\(r)")
         #expect(!FileManager.default.fileExists(atPath: marker), "the program ran:\n\(r)")
         #expect(Set(pool.entries() ?? []) == ["file"], "vmmalloc left files in the pool directory")
+    }
+
+    static let startRefusals: [StartRefusal] = [
+        StartRefusal(["-d", "/proc", "-s", "64M"], ["VMMALLOC_POOL_DIR": "/proc", "VMMALLOC_POOL_SIZE": "64M"]),
+        StartRefusal(["-d", "/sys", "-s", "64M"], ["VMMALLOC_POOL_DIR": "/sys", "VMMALLOC_POOL_SIZE": "64M"]),
+        StartRefusal(["-d", "<pool>", "-s", "4G"], ["VMMALLOC_POOL_DIR": "<pool>", "VMMALLOC_POOL_SIZE": "4G"],
+                     limit: "ulimit -v 1000000"),
+        StartRefusal(["-d", "<pool>", "-s", "64M", "-l", "2", "--log-file=/nonexistent/dir/x"],
+                     ["VMMALLOC_POOL_DIR": "<pool>", "VMMALLOC_POOL_SIZE": "64M", "VMMALLOC_LOG_LEVEL": "2",
+                      "VMMALLOC_LOG_FILE": "/nonexistent/dir/x"], debug: true),
+        StartRefusal(["-d", "<pool>", "-s", "64M", "--log-file=<pool>"],
+                     ["VMMALLOC_POOL_DIR": "<pool>", "VMMALLOC_POOL_SIZE": "64M", "VMMALLOC_LOG_FILE": "<pool>"], debug: true),
+        StartRefusal(["-d", "<pool>", "-s", "64M", "--debug", "--log-file=/etc/hostname/log-"],
+                     ["VMMALLOC_POOL_DIR": "<pool>", "VMMALLOC_POOL_SIZE": "64M", "VMMALLOC_LOG_FILE": "/etc/hostname/log-"],
+                     debug: true),
+    ]
+
+    @Test("what the library refuses only at start (pool file, mapping, log) stops vmmalloc first: status 2, the library's line",
+          arguments: startRefusals)
+    func refusedAtStart(_ c: StartRefusal) throws {
+        let pool = TempDir.pool("start")
+        defer { pool.remove() }
+        let fill = { (text: String) in text.replacingOccurrences(of: "<pool>", with: pool.path) }
+        let library = try c.debug ? Library.debugPath() : Library.path()
+        var env = baseEnvironment()
+        for (key, value) in c.env { env[key] = fill(value) }
+        env["LD_PRELOAD"] = library
+        let prefix = c.limit.map { $0 + " && " } ?? ""
+        let direct = try run(try tool("sh"), ["-c", prefix + "exec \"$0\"", try tool("true")], environment: env, timeout: 60)
+        #expect(direct.signal == SIGABRT && direct.stderrLines.count == 1, "the library accepts it after all:\n\(direct)")
+        let expected = (direct.stderrLines.first ?? "")
+            .replacingOccurrences(of: "libvmmalloc: ", with: "vmmalloc: ")
+            .replacingOccurrences(of: "VMMALLOC_POOL_DIR=", with: "--dir=")
+            .replacingOccurrences(of: "VMMALLOC_POOL_SIZE=", with: "--size=")
+            .replacingOccurrences(of: "(VMMALLOC_LOG_FILE)", with: "(--log-file)")
+
+        let marker = pool.file("ran")
+        let options = c.options.map(fill)
+        let r = try run(try tool("sh"), ["-c", prefix + "exec \"$0\" \"$@\"", try Launcher.path()] + options + ["touch", marker],
+                        environment: baseEnvironment(), timeout: 60)
+        #expect(r.exitStatus == 2 && r.stderrLines == [expected] && r.stdout.isEmpty, "the library said \(expected):\n\(r)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the program ran:\n\(r)")
+        #expect(pool.entries() == [], "vmmalloc left files in the pool directory")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent"))
+
+        // --check says the same, as its problem.
+        let check = try run(try tool("sh"), ["-c", prefix + "exec \"$0\" \"$@\"", try Launcher.path(), "--check"] + options,
+                            environment: baseEnvironment(), timeout: 60)
+        #expect(check.exitStatus == 1
+                && check.stdoutLines.contains(expected.replacingOccurrences(of: "vmmalloc: ", with: "problem:     ")),
+                "\(check)")
+    }
+
+    @Test("--check runs nothing: an argument after it is refused, status 2",
+          arguments: zip([["extra-arg"], ["--", "true"], ["-s", "64M", "ls", "-l"]], ["extra-arg", "true", "ls"]))
+    func checkTakesNoProgram(_ extra: [String], _ refused: String) throws {
+        let r = try launch(["--check"] + extra)
+        #expect(r.exitStatus == 2 && r.stdout.isEmpty && r.stderrLines == [
+            "vmmalloc: --check runs nothing and takes no argument, not even \(refused) (usage: vmmalloc --check [-d DIR] [-s SIZE] [options])",
+        ], "\(r)")
     }
 
     @Test("its lines are the library's lines, with the option named instead of the variable",
@@ -381,6 +464,34 @@ struct LauncherTests {
         // And it runs a program with the library it found.
         let ran = try launch(["-d", pool.path, "-s", "64M", "sh", "-c", "printf %s \"$LD_PRELOAD\""], launcher: launcher)
         #expect(ran.exitStatus == 0 && ran.stdout == prefix.file("lib/libvmmalloc.so.1"), "\(ran)")
+    }
+
+    @Test("it preloads the library by its soname, so a saved -n line still runs on it after an upgrade replaced the file")
+    func sonameSurvivesUpgrade() throws {
+        let prefix = TempDir.work("upgrade")
+        let pool = TempDir.pool("upgrade")
+        defer { prefix.remove(); pool.remove() }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: prefix.file("bin"), withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: prefix.file("lib"), withIntermediateDirectories: true)
+        try fm.copyItem(atPath: try Launcher.path(), toPath: prefix.file("bin/vmmalloc"))
+        try fm.copyItem(atPath: try Library.path(), toPath: prefix.file("lib/libvmmalloc.so.1.1.0"))
+        try fm.createSymbolicLink(atPath: prefix.file("lib/libvmmalloc.so.1"), withDestinationPath: "libvmmalloc.so.1.1.0")
+        let soname = prefix.file("lib/libvmmalloc.so.1")
+        let saved = try launch(["-n", "-d", pool.path, "-s", "64M", "cat", "/proc/self/maps"], launcher: prefix.file("bin/vmmalloc"))
+        #expect(saved.exitStatus == 0 && saved.stdout.contains("LD_PRELOAD=\(soname) cat"), "\(saved)")
+        let verbose = try launch(["-v", "-d", pool.path, "-s", "64M", "sh", "-c", "printf %s \"$LD_PRELOAD\""],
+                                 launcher: prefix.file("bin/vmmalloc"))
+        #expect(verbose.stdout == soname && verbose.stderrLines.first == "vmmalloc: library \(soname) (release variant)", "\(verbose)")
+
+        // The upgrade: a new file, the soname link moved to it, the old file gone.
+        try fm.copyItem(atPath: try Library.path(), toPath: prefix.file("lib/libvmmalloc.so.1.2.0"))
+        try fm.removeItem(atPath: soname)
+        try fm.createSymbolicLink(atPath: soname, withDestinationPath: "libvmmalloc.so.1.2.0")
+        try fm.removeItem(atPath: prefix.file("lib/libvmmalloc.so.1.1.0"))
+        let again = try run(try tool("sh"), ["-c", saved.stdout], timeout: 60)
+        #expect(again.succeeded && again.stderr.isEmpty && again.stdout.contains(prefix.file("lib/libvmmalloc.so.1.2.0")),
+                "the saved line no longer loads the library:\n\(again)")
     }
 
     @Test("--help lists every option; --version is the library's version")
