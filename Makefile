@@ -9,11 +9,24 @@
 #   make dist             libvmmalloc-$(VERSION).tar.gz of the checked-out commit
 #                         (the FreeBSD port's distfile)
 #   make clean
+#   make version          prints the version
+#
+#   make links            only the libvmmalloc.so.1 links beside SwiftPM's
+#                         libvmmalloc.so (after a plain `swift build`)
+#   make check-reproducible  builds the Debian packages twice, in two
+#                         directories, and compares them byte for byte
 #
 # SwiftPM does the compiling and knows what is up to date, so the build targets
 # always ask it; this file only stages its output under build/ and installs it.
+# Everything staged keeps its symbols; `make install` strips the release
+# variant and the launcher as it copies them (STRIP=true keeps them, as
+# debian/rules does: dh_strip moves them into the -dbgsym packages).
 
-VERSION = 1.1.0
+# The one place the version is written: the first line of debian/changelog.
+# The pkg-config file, the man pages and the library's file name get it from
+# here; the header's macros, the launcher's --version and the FreeBSD port are
+# checked against it by the test suite (PackageTests, "one version").
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 SOMAJOR = 1
 LIBRARY = libvmmalloc.so
 SONAME = $(LIBRARY).$(SOMAJOR)
@@ -39,6 +52,9 @@ INSTALL_DATA = $(INSTALL) -m 644
 STRIP = strip
 OBJCOPY = objcopy
 SED = sed
+# Run after installing to (and uninstalling from) the live system, not under
+# DESTDIR: the loader's cache then knows libvmmalloc.so.1 at once.
+LDCONFIG = $(if $(filter FreeBSD,$(shell uname -s)),ldconfig -m $(libdir),ldconfig)
 
 # The Swift toolchain is not a system package everywhere: take the one on PATH,
 # else the usual unpacked location. `make SWIFT=/path/to/swift` overrides both.
@@ -48,7 +64,19 @@ SWIFT := $(or $(shell command -v swift 2>/dev/null),$(wildcard $(SWIFT_FALLBACK)
 # SwiftPM scratch paths; a caller that already holds .build (swift test) gives others.
 RELEASE_BUILD_DIR ?= .build
 DEBUG_BUILD_DIR ?= .build-debug
-SWIFT_BUILD = $(SWIFT) build -c release
+# CFLAGS and LDFLAGS (dpkg-buildflags' hardening, for one) reach the C shim and
+# the clang importer through -Xcc, the link through -Xlinker. Paths of the
+# source tree are written as `.` into the objects' debug information, so that
+# the same source built in another directory gives the same bytes.
+comma = ,
+SWIFT_CFLAGS = $(foreach flag,$(CFLAGS),-Xcc $(flag))
+SWIFT_LDFLAGS = $(foreach flag,$(LDFLAGS),$(if $(filter -Wl$(comma)%,$(flag)),$(foreach word,$(subst $(comma), ,$(patsubst -Wl$(comma)%,%,$(flag))),-Xlinker $(word)),-Xswiftc -Xclang-linker -Xswiftc $(flag)))
+# The objects' LLVM module hash (.swift_modhash, kept for incremental code
+# generation) is taken before the paths are mapped: without it, the build does
+# not depend on the directory.
+REPRODUCIBLE = -Xswiftc -debug-prefix-map -Xswiftc $(CURDIR)=. -Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=. \
+               -Xcc -ffile-prefix-map=$(CURDIR)=. -Xswiftc -Xfrontend -Xswiftc -disable-incremental-llvm-codegen
+SWIFT_BUILD = $(SWIFT) build -c release $(REPRODUCIBLE) $(SWIFT_CFLAGS) $(SWIFT_LDFLAGS)
 DEBUG_FLAGS = -Xswiftc -DVMMALLOC_DEBUG
 
 STAGE = build
@@ -59,20 +87,26 @@ LAUNCHER_PRODUCT = vmmalloc-run
 MAN_PAGES = man/libvmmalloc.7 $(LAUNCHER:%=man/%.1)
 DPKG_OUT = $(STAGE)/dpkg
 
-.PHONY: all swift-toolchain release debug launcher man pkgconfig check install uninstall \
-        install-launcher uninstall-launcher dpkg dist clean
+.PHONY: all swift-toolchain release debug launcher links man pkgconfig check install uninstall \
+        install-launcher uninstall-launcher dpkg check-reproducible dist version clean
 
 all: release debug launcher man pkgconfig
 
 swift-toolchain:
 	@test -n "$(SWIFT)" || { echo "libvmmalloc: the Swift toolchain was not found: no swift on PATH nor $(SWIFT_FALLBACK); install it or run make SWIFT=/path/to/swift" >&2; exit 1; }
 
-# The release variant, stripped: what programs load.
+# The release variant: what programs load (its name index removed, as the
+# debug variant's below). build/lib holds it as an install
+# does (the file, the soname link, the link -lvmmalloc follows), so that
+# `-L build/lib -lvmmalloc` links and the loader finds it there.
 release: swift-toolchain
 	$(SWIFT_BUILD) --scratch-path $(RELEASE_BUILD_DIR)
 	mkdir -p $(STAGE)/lib
 	cp -f $(RELEASE_BUILD_DIR)/release/$(LIBRARY) $(STAGE)/lib/$(REALNAME)
-	$(STRIP) --strip-unneeded $(STAGE)/lib/$(REALNAME)
+	$(OBJCOPY) --remove-section=.debug_names $(STAGE)/lib/$(REALNAME)
+	ln -sf $(REALNAME) $(STAGE)/lib/$(SONAME)
+	ln -sf $(SONAME) $(STAGE)/lib/$(LIBRARY)
+	ln -sf $(LIBRARY) $(RELEASE_BUILD_DIR)/release/$(SONAME)
 
 # The debug variant (assertions, logging), with its symbols for the debugger.
 # The linker concatenates the objects' name indexes, which gdb then rejects
@@ -82,14 +116,24 @@ debug: swift-toolchain
 	mkdir -p $(STAGE)/lib/vmem_debug
 	cp -f $(DEBUG_BUILD_DIR)/release/$(LIBRARY) $(STAGE)/lib/vmem_debug/$(REALNAME)
 	$(OBJCOPY) --remove-section=.debug_names $(STAGE)/lib/vmem_debug/$(REALNAME)
+	ln -sf $(REALNAME) $(STAGE)/lib/vmem_debug/$(SONAME)
+	ln -sf $(LIBRARY) $(DEBUG_BUILD_DIR)/release/$(SONAME)
 
-# The launcher comes out of the release build.
+# The launcher comes out of the release build; build/bin/vmmalloc finds the
+# library in build/lib (../lib), as an installed one does.
 launcher: release
 ifneq ($(LAUNCHER),)
 	mkdir -p $(STAGE)/bin
 	cp -f $(RELEASE_BUILD_DIR)/release/$(LAUNCHER_PRODUCT) $(STAGE)/bin/vmmalloc
-	$(STRIP) $(STAGE)/bin/vmmalloc
 endif
+
+# SwiftPM writes the library as libvmmalloc.so; programs linked with it ask
+# the loader for its soname, libvmmalloc.so.1. After `swift build` (either
+# variant), this adds that link beside each library built, and builds nothing.
+links:
+	@for dir in $(RELEASE_BUILD_DIR)/release $(DEBUG_BUILD_DIR)/release; do \
+	    if [ -e $$dir/$(LIBRARY) ]; then ln -sf $(LIBRARY) $$dir/$(SONAME) && echo "$$dir/$(SONAME) -> $(LIBRARY)"; fi; \
+	done
 
 # Man pages get the version of this release in their title line.
 man: $(MAN_PAGES:man/%=$(STAGE)/man/%)
@@ -112,6 +156,7 @@ install: all install-launcher
 	$(INSTALL) -d $(DESTDIR)$(libdir) $(DESTDIR)$(debuglibdir) $(DESTDIR)$(includedir) \
 	    $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(man7dir)
 	$(INSTALL_DATA) $(STAGE)/lib/$(REALNAME) $(DESTDIR)$(libdir)/$(REALNAME)
+	$(STRIP) --strip-unneeded $(DESTDIR)$(libdir)/$(REALNAME)
 	ln -sf $(REALNAME) $(DESTDIR)$(libdir)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(libdir)/$(LIBRARY)
 	$(INSTALL_DATA) $(STAGE)/lib/vmem_debug/$(REALNAME) $(DESTDIR)$(debuglibdir)/$(REALNAME)
@@ -119,12 +164,14 @@ install: all install-launcher
 	$(INSTALL_DATA) include/libvmmalloc.h $(DESTDIR)$(includedir)/libvmmalloc.h
 	$(INSTALL_DATA) $(STAGE)/libvmmalloc.pc $(DESTDIR)$(pkgconfigdir)/libvmmalloc.pc
 	$(INSTALL_DATA) $(STAGE)/man/libvmmalloc.7 $(DESTDIR)$(man7dir)/libvmmalloc.7
+	$(if $(DESTDIR),,$(LDCONFIG))
 
 # The launcher and its page.
 install-launcher: all
 ifneq ($(LAUNCHER),)
 	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(man1dir)
 	$(INSTALL_PROGRAM) $(STAGE)/bin/vmmalloc $(DESTDIR)$(bindir)/vmmalloc
+	$(STRIP) $(DESTDIR)$(bindir)/vmmalloc
 	$(INSTALL_DATA) $(STAGE)/man/vmmalloc.1 $(DESTDIR)$(man1dir)/vmmalloc.1
 endif
 
@@ -135,6 +182,7 @@ uninstall: uninstall-launcher
 	rm -f $(DESTDIR)$(includedir)/libvmmalloc.h $(DESTDIR)$(pkgconfigdir)/libvmmalloc.pc
 	rm -f $(DESTDIR)$(man7dir)/libvmmalloc.7
 	rmdir $(DESTDIR)$(debuglibdir) 2>/dev/null || true
+	$(if $(DESTDIR),,$(LDCONFIG))
 
 uninstall-launcher:
 ifneq ($(LAUNCHER),)
@@ -155,8 +203,16 @@ dpkg: swift-toolchain
 	done
 	@ls -1 $(DPKG_OUT)/*.deb
 
+# The same source in two directories of different names and lengths, each
+# built from scratch into packages: every .deb must be the same, byte for byte.
+check-reproducible: swift-toolchain
+	SWIFT=$(SWIFT) sh debian/check-reproducible
+
 dist:
 	git archive --format=tar.gz --prefix=libvmmalloc-$(VERSION)/ -o libvmmalloc-$(VERSION).tar.gz HEAD
+
+version:
+	@echo $(VERSION)
 
 clean:
 	rm -rf $(STAGE) $(RELEASE_BUILD_DIR) $(DEBUG_BUILD_DIR)

@@ -50,14 +50,25 @@ enum Packages {
     }
 }
 
+/// The release, from the one place it is written: the first line of debian/changelog.
+let releaseVersion: String = {
+    let changelog = (try? String(contentsOfFile: Paths.package + "/debian/changelog", encoding: .utf8)) ?? ""
+    let first = changelog.split(separator: "\n").first ?? ""
+    guard let open = first.firstIndex(of: "("), let close = first.firstIndex(of: ")") else { return "?" }
+    return String(first[first.index(after: open)..<close])
+}()
+
+/// The library's file name, libvmmalloc.so.<version>.
+let realName = "libvmmalloc.so.\(releaseVersion)"
+
 /// What `make install` writes with prefix=/usr, and where each link points.
 let installedLayout: [String: String?] = {
     var files: [String: String?] = [
-        "usr/lib/libvmmalloc.so.1.1.0": nil,
-        "usr/lib/libvmmalloc.so.1": "libvmmalloc.so.1.1.0",
+        "usr/lib/\(realName)": nil,
+        "usr/lib/libvmmalloc.so.1": realName,
         "usr/lib/libvmmalloc.so": "libvmmalloc.so.1",
-        "usr/lib/vmem_debug/libvmmalloc.so.1.1.0": nil,
-        "usr/lib/vmem_debug/libvmmalloc.so.1": "libvmmalloc.so.1.1.0",
+        "usr/lib/vmem_debug/\(realName)": nil,
+        "usr/lib/vmem_debug/libvmmalloc.so.1": realName,
         "usr/include/libvmmalloc.h": nil,
         "usr/lib/pkgconfig/libvmmalloc.pc": nil,
         "usr/share/man/man7/libvmmalloc.7": nil,
@@ -93,15 +104,15 @@ struct PackageTests {
             #expect(link == target, "\(file) should be \(target.map { "a link to " + $0 } ?? "a file"), is \(link ?? "a file")")
         }
         func sections(_ file: String) throws -> String { try runChecked(try tool("readelf"), ["-S", "-W", dest.file(file)]).stdout }
-        #expect(!(try sections("usr/lib/libvmmalloc.so.1.1.0")).contains(".symtab"), "the release variant is not stripped")
-        let debugSections = try sections("usr/lib/vmem_debug/libvmmalloc.so.1.1.0")
+        #expect(!(try sections("usr/lib/\(realName)")).contains(".symtab"), "the release variant is not stripped")
+        let debugSections = try sections("usr/lib/vmem_debug/\(realName)")
         #expect(debugSections.contains(".symtab") && debugSections.contains(".debug_info"), "the debug variant lost its symbols")
         // The linker's concatenation of the objects' name indexes makes gdb warn and ignore it.
         #expect(!debugSections.contains(".debug_names"), "the debug variant carries a name index gdb rejects")
         let pc = try String(contentsOfFile: dest.file("usr/lib/pkgconfig/libvmmalloc.pc"), encoding: .utf8)
-        #expect(pc.contains("libdir=/usr/lib\n") && pc.contains("includedir=/usr/include\n") && pc.contains("Version: 1.1.0\n"), "\(pc)")
+        #expect(pc.contains("libdir=/usr/lib\n") && pc.contains("includedir=/usr/include\n") && pc.contains("Version: \(releaseVersion)\n"), "\(pc)")
         let page = try String(contentsOfFile: dest.file("usr/share/man/man7/libvmmalloc.7"), encoding: .utf8)
-        #expect(page.contains("\"libvmmalloc 1.1.0\"") && !page.contains("@VERSION@"), "the page does not carry the version")
+        #expect(page.contains("\"libvmmalloc \(releaseVersion)\"") && !page.contains("@VERSION@"), "the page does not carry the version")
 
         try Packages.make(["uninstall", "DESTDIR=\(dest.path)", "prefix=/usr"])
         #expect(filesBelow(dest.path).isEmpty, "left after make uninstall: \(filesBelow(dest.path).sorted())")
@@ -128,6 +139,54 @@ struct PackageTests {
         try Packages.make(["uninstall", "DESTDIR=\(dest.path)", "prefix=/opt/v", "libdir=/opt/v/lib64",
                            "includedir=/opt/inc", "mandir=/opt/man"])
         #expect(filesBelow(dest.path).isEmpty, "\(filesBelow(dest.path).sorted())")
+    }
+
+    @Test("one version: debian/changelog's; the Makefile, the header, --version, the man pages, the .pc file, the FreeBSD port and README say it")
+    func oneVersion() throws {
+        let version = releaseVersion
+        let parts = version.split(separator: ".").map(String.init)
+        #expect(parts.count == 3 && parts.allSatisfy { Int($0) != nil }, "debian/changelog: \(version)")
+        let make = try runChecked(try tool("make"), ["-s", "--no-print-directory", "version"], directory: Paths.package)
+        #expect(make.stdout == version + "\n", "the Makefile says \(make.stdout)")
+
+        let header = try String(contentsOfFile: Paths.include + "/libvmmalloc.h", encoding: .utf8)
+        func define(_ name: String) -> String? {
+            header.split(separator: "\n").first { $0.hasPrefix("#define \(name) ") }.map { String($0.split(separator: " ").last!) }
+        }
+        #expect(define("VMMALLOC_MAJOR_VERSION") == parts.first && define("VMMALLOC_MINOR_VERSION") == parts.dropFirst().first,
+                "the header says \(define("VMMALLOC_MAJOR_VERSION") ?? "?").\(define("VMMALLOC_MINOR_VERSION") ?? "?")")
+
+        let launcher = try launch(["--version"])
+        #expect(launcher.stdout == "vmmalloc (libvmmalloc) \(version)\n", "\(launcher)")
+
+        let port = try String(contentsOfFile: Paths.package + "/freebsd/Makefile", encoding: .utf8)
+        #expect(port.split(separator: "\n").contains { $0.hasPrefix("DISTVERSION=") && $0.hasSuffix("\t\(version)") },
+                "freebsd/Makefile's DISTVERSION is not \(version)")
+
+        // The pages and the .pc file are written by make, from the version it has.
+        try runChecked(try tool("make"), ["-s", "man", "pkgconfig"], directory: Paths.package)
+        for page in ["libvmmalloc.7", "vmmalloc.1"] {
+            let source = try String(contentsOfFile: Paths.package + "/man/" + page, encoding: .utf8)
+            let title = source.split(separator: "\n").first { $0.hasPrefix(".TH ") } ?? ""
+            #expect(title.contains("\"libvmmalloc @VERSION@\""), "man/\(page) writes a version of its own: \(title)")
+            let made = try String(contentsOfFile: Paths.package + "/build/man/" + page, encoding: .utf8)
+            #expect(made.contains("\"libvmmalloc \(version)\""), "build/man/\(page) does not say \(version)")
+        }
+        let pc = try String(contentsOfFile: Paths.package + "/build/libvmmalloc.pc", encoding: .utf8)
+        #expect(pc.contains("\nVersion: \(version)\n"), "\(pc)")
+
+        // README's file names and macros.
+        let readme = try String(contentsOfFile: Paths.package + "/README.md", encoding: .utf8)
+        for pattern in [#"libvmmalloc-([0-9]+\.[0-9]+\.[0-9]+)\.tar"#, #"libvmmalloc\.so\.([0-9]+\.[0-9]+\.[0-9]+)"#] {
+            let regex = try NSRegularExpression(pattern: pattern)
+            let range = NSRange(readme.startIndex..., in: readme)
+            for match in regex.matches(in: readme, range: range) {
+                let said = (readme as NSString).substring(with: match.range(at: 1))
+                #expect(said == version, "README says \((readme as NSString).substring(with: match.range))")
+            }
+        }
+        #expect(readme.contains("`VMMALLOC_MAJOR_VERSION` \(parts[0]), `VMMALLOC_MINOR_VERSION` \(parts[1])"),
+                "README does not give the header's version macros as \(parts[0]) and \(parts[1])")
     }
 
     @Test("the FreeBSD port's pkg-plist lists exactly what make install writes with the port's MAKE_ARGS")
@@ -187,12 +246,47 @@ struct PackageTests {
         let lintian = try run(try tool("lintian"), ["--fail-on", "error,warning"] + changes, timeout: 300)
         #expect(lintian.succeeded && !lintian.stdout.contains("E: ") && !lintian.stdout.contains("W: "), "\(lintian)")
 
-        // Install; whatever happens next, purge at the end.
-        let install = try Packages.apt(["install", "--no-install-recommends"] + debs.values.sorted())
+        // Debhelper's symbol packages, made from the unstripped build.
+        for name in ["libvmmalloc-dbgsym", "vmmalloc-dbgsym"] where name != "vmmalloc-dbgsym" || hasLauncher {
+            let file = try FileManager.default.contentsOfDirectory(atPath: Paths.package + "/build/dpkg")
+                .first { $0.hasPrefix(name + "_") && $0.hasSuffix(".deb") }
+            try #require(file != nil, "make dpkg built no \(name)")
+            let contents = try runChecked(try tool("dpkg-deb"), ["-c", Paths.package + "/build/dpkg/" + file!]).stdout
+            #expect(contents.contains("./usr/lib/debug/.build-id/") && contents.contains(".debug"), "\(name):\n\(contents)")
+        }
+
+        // The source package: lintian silent on it too.
+        let sourceDir = TempDir.work("source")
+        defer { sourceDir.remove() }
+        let tree = sourceDir.file("libvmmalloc-\(releaseVersion)")
+        try runChecked(try tool("sh"), ["-c", "mkdir -p \"$1\" && git ls-files -z --cached --others --exclude-standard | "
+                                        + "xargs -0 sh -c 'for f; do [ -e \"$f\" ] && cp -P --parents \"$f\" \"$0\"; done' \"$1\"",
+                                        "sh", tree], directory: Paths.package)
+        try runChecked(try tool("dpkg-source"), ["--build", tree], directory: sourceDir.path)
+        let dsc = sourceDir.file("libvmmalloc_\(releaseVersion).dsc")
+        let sourceLintian = try run(try tool("lintian"), ["--fail-on", "error,warning", dsc], timeout: 300)
+        #expect(sourceLintian.succeeded && !sourceLintian.stdout.contains("E: ") && !sourceLintian.stdout.contains("W: "),
+                "\(sourceLintian)")
+
+        // The runtime package alone, as `apt install ./libvmmalloc_*.deb`: the library and its page.
+        var manEnv = baseEnvironment()
+        manEnv["MANPAGER"] = "cat"
+        manEnv["MANWIDTH"] = "80"
+        let runtime = try Packages.apt(["install", "--no-install-recommends", debs["libvmmalloc"]!])
         defer { _ = try? Packages.apt(["purge"] + debs.keys.sorted()) }
+        try #require(runtime.succeeded, "apt-get install of the runtime package failed:\n\(runtime)")
+        let runtimePage = try run(try tool("man"), ["libvmmalloc"], environment: manEnv)
+        #expect(runtimePage.succeeded && runtimePage.stdout.contains("LIBVMMALLOC(7)"), "the runtime package has no man page:\n\(runtimePage)")
+
+        // Then the rest; whatever happens next, purge at the end.
+        let install = try Packages.apt(["install", "--no-install-recommends"] + debs.values.sorted())
         try #require(install.succeeded, "apt-get install failed:\n\(install)")
+
+        // The autopkgtest, run directly against the installed packages.
+        let autopkgtest = try run(Paths.package + "/debian/tests/installed", environment: baseEnvironment(), timeout: 300)
+        #expect(autopkgtest.succeeded && autopkgtest.stdout.contains("ok: the heap was in the pool"), "debian/tests/installed:\n\(autopkgtest)")
         let installed = debs.keys.flatMap { Packages.installedFiles($0) }
-        #expect(installed.contains("/usr/lib/libvmmalloc.so.1.1.0"), "\(installed)")
+        #expect(installed.contains("/usr/lib/\(realName)"), "\(installed)")
 
         let pool = TempDir.pool()
         defer { pool.remove() }
@@ -208,7 +302,7 @@ struct PackageTests {
         let ls = try run(try tool("ls"), ["-l", "/proc/self/fd/"], environment: preload)
         #expect(ls.succeeded && ls.stdout.contains(realPool + "/"), "ls does not hold a pool file in \(realPool):\n\(ls)")
         let maps = try run(try tool("cat"), ["/proc/self/maps"], environment: preload)
-        #expect(maps.succeeded && maps.stdout.contains("/usr/lib/libvmmalloc.so.1.1.0"), "\(maps)")
+        #expect(maps.succeeded && maps.stdout.contains("/usr/lib/\(realName)"), "\(maps)")
         #expect(maps.stdoutLines.contains { $0.contains(" rw-s ") && $0.contains(realPool + "/") },
                 "no shared mapping of a pool file in \(realPool):\n\(maps)")
         // The statistics at exit name the pool. (ls closes stderr before the
@@ -225,6 +319,12 @@ struct PackageTests {
         #expect(refused.signal == SIGABRT && refused.stderr.contains("libvmmalloc: VMMALLOC_POOL_SIZE=1M is below the minimum"),
                 "\(refused)")
 
+        // The launcher names the library by its soname.
+        if hasLauncher {
+            let dry = try run("/usr/bin/vmmalloc", ["-n", "-d", pool.path, "-s", "64M", "true"])
+            #expect(dry.succeeded && dry.stdout.hasSuffix(" LD_PRELOAD=/usr/lib/libvmmalloc.so.1 true\n"), "\(dry)")
+        }
+
         // Linking: `cc file.c -lvmmalloc`, and with pkg-config's flags.
         let work = TempDir.work("installed")
         defer { work.remove() }
@@ -240,7 +340,7 @@ struct PackageTests {
         try runChecked(cc, [source, "-o", viaPkgconfig] + flags)
         for program in [plain, viaPkgconfig] {
             let r = try run(program, environment: env)
-            #expect(r.succeeded && r.stdout.contains("OK installed 1.1 min_pool=14680064"), "\(r)")
+            #expect(r.succeeded && r.stdout.contains("OK installed \(releaseVersion.split(separator: ".").prefix(2).joined(separator: ".")) min_pool=14680064"), "\(r)")
         }
 
         // LD_LIBRARY_PATH=/usr/lib/vmem_debug puts the debug variant in its place,
@@ -248,8 +348,8 @@ struct PackageTests {
         var debug = preload
         debug["LD_LIBRARY_PATH"] = "/usr/lib/vmem_debug"
         let debugMaps = try run(try tool("cat"), ["/proc/self/maps"], environment: debug)
-        #expect(debugMaps.succeeded && debugMaps.stdout.contains("/usr/lib/vmem_debug/libvmmalloc.so.1.1.0")
-                    && !debugMaps.stdout.contains("/usr/lib/libvmmalloc.so.1.1.0"), "\(debugMaps)")
+        #expect(debugMaps.succeeded && debugMaps.stdout.contains("/usr/lib/vmem_debug/\(realName)")
+                    && !debugMaps.stdout.contains("/usr/lib/\(realName)"), "\(debugMaps)")
         // Its log says so; the release variant does not read VMMALLOC_LOG_LEVEL.
         var logged = debug
         logged["VMMALLOC_LOG_LEVEL"] = "2"
@@ -266,9 +366,6 @@ struct PackageTests {
         #expect(try run(plain, environment: linkedDebug).succeeded)
 
         // The manual page.
-        var manEnv = baseEnvironment()
-        manEnv["MANPAGER"] = "cat"
-        manEnv["MANWIDTH"] = "80"
         let man = try run(try tool("man"), ["libvmmalloc"], environment: manEnv)
         #expect(man.succeeded && man.stdout.contains("LIBVMMALLOC(7)") && man.stdout.contains("VMMALLOC_POOL_SIZE"), "\(man)")
 
