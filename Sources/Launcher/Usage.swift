@@ -3,15 +3,9 @@ import VMMallocSystem
 
 /// --help, --version, and where the library was looked for.
 enum Usage {
-    /// The release, as the first line of debian/changelog gives it (the
-    /// Makefile reads it there). The test suite checks that this, the
-    /// header's VMMALLOC_MAJOR_VERSION and VMMALLOC_MINOR_VERSION, the
-    /// Makefile, the man pages, the pkg-config file and the FreeBSD port agree.
-    static let version: StaticString = "1.1.0"
-
     static func writeVersion() {
         Output.write("vmmalloc (libvmmalloc) ")
-        Output.write(version)
+        Output.write(LibraryVersion.text)
         Output.write("\n")
     }
 

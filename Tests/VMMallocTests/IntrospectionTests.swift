@@ -33,12 +33,8 @@ private func number(_ object: [String: Any], _ path: String...) -> Int? {
     return (current as? NSNumber)?.intValue
 }
 
-/// The Makefile's VERSION, which the reports must name.
-private func releaseVersion() throws -> String {
-    let makefile = try String(contentsOfFile: Paths.package + "/Makefile", encoding: .utf8)
-    let line = makefile.split(separator: "\n").first { $0.hasPrefix("VERSION = ") }
-    return String(line?.dropFirst("VERSION = ".count) ?? "")
-}
+/// The release's version (debian/changelog's, which the Makefile reads), which the reports must name.
+private func reportedVersion() throws -> String { releaseVersion }
 
 private let pythonPath = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3"
 
@@ -78,7 +74,7 @@ struct IntrospectionTests {
         let r = try runInPool(try program(), ["stats"])
         #expect(r.result.succeeded && r.result.stdout.contains("OK stats"), "\(r.result)")
         let lines = r.result.stderrLines
-        let version = try releaseVersion()
+        let version = try reportedVersion()
         #expect(lines.first?.hasPrefix("libvmmalloc: statistics of process ") == true
                 && lines.first?.contains(" at malloc_stats() (libvmmalloc \(version), release variant)") == true, "\(r.result)")
         let peak = lines.first { $0.hasPrefix("libvmmalloc:   pool space at peak ") }
@@ -112,7 +108,7 @@ struct IntrospectionTests {
             """
         let parsed = try runChecked(pythonPath, ["-c", script, work.file("info.xml")])
         let words = parsed.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
-        let version = try releaseVersion()
+        let version = try reportedVersion()
         #expect(words.count == 6 && words[0] == "malloc" && words[1] == "1" && words[2] == "1"
                 && (Int(words[3]) ?? 0) >= 3 << 20 && words[4] == "67108864"
                 && words[5] == version,
@@ -259,7 +255,7 @@ struct IntrospectionTests {
         #expect(r.succeeded && r.stdout.contains("OK forks"), "\(r)")
         let objects = jsonObjects(r.stderr)
         #expect(objects.count == 3 && r.stderrLines.count == 3, "not three JSON objects:\n\(r.stderr)")
-        let version = try releaseVersion()
+        let version = try reportedVersion()
         #expect(objects.allSatisfy { $0["library"] as? String == "libvmmalloc" && $0["version"] as? String == version
             && $0["variant"] as? String == (build == .release ? "release" : "debug") && number($0, "pool", "size_bytes") == 64 << 20 },
                 "\(r.stderr)")

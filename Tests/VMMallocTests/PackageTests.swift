@@ -156,6 +156,8 @@ struct PackageTests {
         #expect(define("VMMALLOC_MAJOR_VERSION") == parts.first && define("VMMALLOC_MINOR_VERSION") == parts.dropFirst().first,
                 "the header says \(define("VMMALLOC_MAJOR_VERSION") ?? "?").\(define("VMMALLOC_MINOR_VERSION") ?? "?")")
 
+        let swiftVersion = try String(contentsOfFile: Paths.package + "/Sources/VMMallocConfig/Support/LibraryVersion.swift", encoding: .utf8)
+        #expect(swiftVersion.contains("static let text: StaticString = \"\(version)\""), "LibraryVersion.swift does not say \(version)")
         let launcher = try launch(["--version"])
         #expect(launcher.stdout == "vmmalloc (libvmmalloc) \(version)\n", "\(launcher)")
 
