@@ -107,6 +107,43 @@ struct SymbolsTests {
         #expect(bracketed("NEEDED") == ["libc.so.6"], "\(r.stdout)")
     }
 
+    /// The glibc README states the library needs ("needs glibc 2.34 or later").
+    static func statedGlibcFloor() throws -> [Int] {
+        let readme = try String(contentsOfFile: Paths.package + "/README.md", encoding: .utf8)
+        guard let range = readme.range(of: #"needs glibc [0-9]+\.[0-9]+ or later"#, options: .regularExpression) else {
+            throw HarnessError("README.md does not say \"needs glibc X.Y or later\"")
+        }
+        return readme[range].split(separator: " ")[2].split(separator: ".").compactMap { Int($0) }
+    }
+
+    @Test("the newest GLIBC_ symbol version the library needs is the glibc README states (release, unoptimised, debug variant)",
+          arguments: LibraryBuild.allCases)
+    func glibcFloor(build: LibraryBuild) throws {
+        let floor = try Self.statedGlibcFloor()
+        let r = try runChecked(try tool("objdump"), ["-T", try build.path])
+        // "... *UND* ... (GLIBC_2.34) dlsym": what the library takes from libc, with the version it binds to.
+        var newest: [Int] = [], newestSymbols: [String] = []
+        for line in r.stdout.split(separator: "\n") where line.contains("*UND*") {
+            guard let open = line.range(of: "(GLIBC_"), let close = line[open.upperBound...].firstIndex(of: ")") else { continue }
+            let version = line[open.upperBound..<close].split(separator: ".").compactMap { Int($0) }
+            let symbol = String(line.split(separator: " ").last ?? "")
+            if version.lexicographicallyPrecedes(newest) { continue }
+            if version == newest { newestSymbols.append(symbol) } else { (newest, newestSymbols) = (version, [symbol]) }
+        }
+        #expect(newest == floor, """
+            README says the library needs glibc \(floor.map(String.init).joined(separator: ".")); \
+            its newest GLIBC_ version is \(newest.map(String.init).joined(separator: ".")), for \(newestSymbols.sorted())
+            """)
+        // The Debian package's dependency follows: dpkg-shlibdeps reads the same versions.
+        guard let shlibdeps = which("dpkg-shlibdeps") else {
+            print("glibcFloor: dpkg-shlibdeps is not installed (dpkg-dev): the package's libc6 dependency is NOT CHECKED")
+            return
+        }
+        let deps = try runChecked(shlibdeps, ["-O", "-e", try build.path])
+        let expected = "shlibs:Depends=libc6 (>= \(floor.map(String.init).joined(separator: ".")))"
+        #expect(deps.stdout.split(separator: "\n").contains { $0 == expected }, "expected \(expected)\n\(deps)")
+    }
+
     /// What would allocate if the library ever reached it: the Swift runtime's
     /// allocation entry points, and malloc itself through the PLT (which
     /// would recurse into the library).

@@ -32,6 +32,7 @@
 #include <mntent.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/auxv.h>
 #include <linux/futex.h>
 #elif defined(__FreeBSD__)
 #include <sys/param.h>
@@ -51,6 +52,14 @@ static inline int vmm_open(const char *path, int flags, mode_t mode) {
 static inline int vmm_dup_at_least(int fd, int least) {
     return fcntl(fd, F_DUPFD_CLOEXEC, least);
 }
+
+#if defined(__linux__)
+// getrandom(2) through syscall(2), which is variadic: glibc's own wrapper
+// would raise the glibc the library needs (see Platform/Randomness.swift).
+static inline long vmm_getrandom(void *buffer, size_t length) {
+    return syscall(SYS_getrandom, buffer, length, 0);
+}
+#endif
 
 // The flag for an unnamed temporary file, 0 where the system has none.
 static inline int vmm_o_tmpfile(void) {
