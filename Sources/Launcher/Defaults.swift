@@ -10,8 +10,11 @@ import VMMallocSystem
 /// minimum pool (14 MiB) and at most the largest (128 TiB). The pool file is
 /// sparse, so a large pool costs only what the program uses; keeping half the
 /// room free leaves space for everybody else on the file system and for the
-/// child's copy of the pool in fork modes 2 and 3. Where the file system does
-/// not count its free space, half the physical memory is taken instead.
+/// child's copy of the pool in fork modes 2 and 3. On hugetlbfs the free
+/// space is the huge pages the system has free and not promised to others
+/// (within the mount's size= limit): the pool takes them as its heap reaches
+/// them, as it takes blocks of a tmpfs. Where the file system does not count
+/// its free space, half the physical memory is taken instead.
 enum Defaults {
     static func directory() -> Text {
         let shm = cString("/dev/shm")

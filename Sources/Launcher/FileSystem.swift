@@ -8,21 +8,27 @@ enum FileSystem {
         case tmpfs, hugetlbfs, dax, plain, unknown
     }
 
-    /// Bytes an unprivileged writer may still use there; nil when the file
-    /// system does not count (or cannot be examined).
+    /// Bytes an unprivileged writer may still use there (on hugetlbfs, in
+    /// the huge pages the system has free, as the library counts them); nil
+    /// when the file system does not count (or cannot be examined).
     static func freeSpace(of directory: Text) -> Int? {
         var info = statvfs()
         guard statvfs(directory, &info) == 0 else { return nil }
-        return Platform.freeSpace(info)
+        return Platform.freeSpace(info, hugePageSize: hugePageSize(of: directory))
     }
 
     /// The page size of files there: the huge page size on hugetlbfs.
     static func pageSize(of directory: Text) -> Int {
+        hugePageSize(of: directory) ?? Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// The huge page size of files there, nil unless it is a hugetlbfs.
+    static func hugePageSize(of directory: Text) -> Int? {
         #if os(Linux)
         var info = statfs()
         if statfs(directory, &info) == 0 && magic(info) == UInt(HUGETLBFS_MAGIC) { return Int(info.f_bsize) }
         #endif
-        return Int(sysconf(Int32(_SC_PAGESIZE)))
+        return nil
     }
 
     static func isTmpfs(_ directory: Text) -> Bool {
@@ -39,28 +45,12 @@ enum FileSystem {
     #endif
 
     /// On hugetlbfs, the huge pages of the directory's size the system has
-    /// free (its free space counts only the mount's own limit); nil elsewhere.
+    /// free and not promised to other mappings; nil elsewhere.
     static func freeHugePages(of directory: Text) -> (free: Int, pageSize: Int)? {
-        #if os(Linux)
-        var info = statfs()
-        guard statfs(directory, &info) == 0, magic(info) == UInt(HUGETLBFS_MAGIC) else { return nil }
-        let pageSize = Int(info.f_bsize)
-        var path = Message("/sys/kernel/mm/hugepages/hugepages-")
-        path.append(pageSize >> 10)
-        path.append("kB/free_hugepages")
-        var text = InlineArray<32, CChar>(repeating: 0)
-        let count: Int = path.withCString { name in
-            let fd = vmm_open(name, O_RDONLY | O_CLOEXEC, 0)
-            guard fd >= 0 else { return -1 }
-            defer { _ = close(fd) }
-            return withUnsafeMutableBytes(of: &text) { read(fd, $0.baseAddress!, $0.count - 1) }
-        }
-        guard count > 0 else { return nil }
-        let free = withUnsafeBytes(of: &text) { atol($0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        guard let pageSize = hugePageSize(of: directory),
+              let free = Platform.unreservedHugePages(pageSize: pageSize)
+        else { return nil }
         return (free, pageSize)
-        #else
-        return nil
-        #endif
     }
 
     /// The kind of file system, and a few words about it (its type, the DAX

@@ -99,7 +99,8 @@ struct Settings {
         let size = (configuration.poolSize + page - 1) & ~(page - 1)
         if let limit = Platform.fileSizeLimit, limit < size { return .overFileSizeLimit(size: sizeText, limit: limit) }
         if let free = FileSystem.freeSpace(of: directory), free < Configuration.roomToStart(poolSize: size) {
-            return .noRoom(directory: directory, free: free, size: sizeText)
+            return .noRoom(directory: directory, free: free, size: sizeText,
+                           inHugePages: FileSystem.hugePageSize(of: directory) != nil)
         }
         if let error = StartTrial.poolFile(in: directory, size: size, sizeText: sizeText) { return error }
         if debug, let logFile = configuration.logFile, let error = StartTrial.logFile(logFile) { return error }

@@ -382,25 +382,6 @@ struct LauncherTests {
         }
     }
 
-    @Test("--check on hugetlbfs: the huge page size, and whether enough huge pages are free",
-          .enabled(if: Mounts.available, "needs root and mount(8); NOT CHECKED"))
-    func checkHugetlbfs() throws {
-        let dir = TempDir.work("hugetlbfs")
-        defer { dir.remove() }
-        guard try run(try tool("mount"), ["-t", "hugetlbfs", "-o", "size=64M", "none", dir.path], timeout: 30).succeeded else {
-            return  // no hugetlbfs in this kernel
-        }
-        defer { _ = try? run(try tool("umount"), [dir.path], timeout: 30) }
-        let r = try launch(["--check", "-d", dir.path, "-s", "16M"])
-        #expect(r.stdout.contains("file system: hugetlbfs (huge pages of "), "\(r)")
-        let pages = r.stdoutLines.first { $0.hasPrefix("huge pages:  ") } ?? ""
-        let numbers = pages.split(separator: " ").compactMap { Int($0) }
-        #expect(numbers.count == 2, "\(r)")
-        if numbers.count == 2 {
-            #expect(r.exitStatus == (numbers[0] >= numbers[1] ? 0 : 1), "\(r)")
-        }
-    }
-
     @Test("python3 runs with its heap in the pool", .enabled(if: which("python3") != nil, "python3 is not installed"))
     func python() throws {
         let pool = TempDir.pool("python")

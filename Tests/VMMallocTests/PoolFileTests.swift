@@ -1,5 +1,5 @@
 // The pool file on the file system: sparse, reserved as the heap reaches it,
-// never a SIGBUS when the file system fills up, and huge pages on hugetlbfs.
+// never a SIGBUS when the file system fills up (hugetlbfs: HugetlbfsTests.swift).
 import Foundation
 import Testing
 
@@ -135,57 +135,5 @@ struct PoolFileTests {
                     "mode \(mode): expected one line saying the pool can be neither copied nor remapped:\n\(r.result)")
             #expect(r.result.stdout.value(of: "victim_size") == "0", "mode \(mode):\n\(r.result)")
         }
-    }
-
-    @Test("on hugetlbfs the pool is rounded up to whole huge pages and works",
-          .enabled(if: HugePages.available, "needs root, mount(8) and 2 MiB huge pages the kernel can reserve; NOT CHECKED"))
-    func hugetlbfs() throws {
-        let exe = try Programs.build("reserve.c")
-        try HugePages.withMount { dir in
-            // 15 MiB is not a whole number of 2 MiB pages: the pool is 16 MiB.
-            let env = try poolEnvironment(dir: dir, size: "15M")
-            let r = try run(exe, ["4"], environment: env, timeout: 120)
-            #expect(r.exitStatus == 0 && r.signal == nil, "\(r)")
-            #expect(r.stdout.value(of: "file_size") == "\(16 << 20)", "\(r)")
-            #expect(r.stdout.value(of: "map_length") == "\(16 << 20)", "\(r)")
-            let stress = try Programs.build("stress.c")
-            let s = try run(stress, ["4", "50000"], environment: try poolEnvironment(dir: dir, size: "64M"), timeout: 300)
-            #expect(s.exitStatus == 0 && s.signal == nil, "the stress program on a hugetlbfs pool\n\(s)")
-        }
-    }
-}
-
-/// 2 MiB huge pages for a hugetlbfs mount, reserved for the test and given back after.
-enum HugePages {
-    private static let control = "/proc/sys/vm/nr_hugepages"
-    private static let lock = NSLock()
-    static let pages = 48
-
-    static let available: Bool = {
-        guard Mounts.available, FileManager.default.isWritableFile(atPath: control) else { return false }
-        return (try? withMount { _ in true }) ?? false
-    }()
-
-    private static func readCount() -> Int? {
-        (try? String(contentsOfFile: control, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-    }
-
-    private static func writeCount(_ n: Int) { try? "\(n)\n".write(toFile: control, atomically: false, encoding: .utf8) }
-
-    /// Mounts hugetlbfs (2 MiB pages, size limited to what was reserved) for body.
-    static func withMount<T>(_ body: (String) throws -> T) throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let before = readCount() else { throw HarnessError("cannot read \(control)") }
-        writeCount(before + pages)
-        defer { writeCount(before) }
-        guard let now = readCount(), now >= before + pages else {
-            throw HarnessError("the kernel gave only \(readCount() ?? 0) of \(before + pages) huge pages")
-        }
-        let dir = TempDir.work("hugetlbfs")
-        defer { dir.remove() }
-        try runChecked(try tool("mount"), ["-t", "hugetlbfs", "-o", "pagesize=2M,size=\(pages * 2)M", "none", dir.path], timeout: 30)
-        defer { _ = try? run(try tool("umount"), [dir.path], timeout: 30) }
-        return try body(dir.path)
     }
 }

@@ -14,8 +14,8 @@ extension Platform {
 
     static var currentThread: UInt { UInt(bitPattern: pthread_self()) }
 
-    /// The page size of the file open as `fd` (FreeBSD has no hugetlbfs).
-    static func pageSize(ofFile fd: Int32) -> Int { pageSize }
+    /// FreeBSD has no hugetlbfs.
+    static func hugePageSize(ofFile fd: Int32) -> Int? { nil }
 
     /// The file system of the file open as `fd`, nil when it cannot be examined.
     static func fileSystem(ofFile fd: Int32) -> FileSystem? {

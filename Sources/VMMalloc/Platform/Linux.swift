@@ -14,13 +14,12 @@ extension Platform {
     /// The calling thread, as a number that is never 0.
     static var currentThread: UInt { pthread_self() }
 
-    /// The page size of the file open as `fd`: the huge page size on hugetlbfs.
-    static func pageSize(ofFile fd: Int32) -> Int {
+    /// The huge page size of the file open as `fd`, nil unless it is on hugetlbfs.
+    static func hugePageSize(ofFile fd: Int32) -> Int? {
         var info = statfs()
-        if fstatfs(fd, &info) == 0 && UInt(bitPattern: Int(info.f_type)) & 0xffff_ffff == UInt(HUGETLBFS_MAGIC) {
-            return Int(info.f_bsize)
-        }
-        return pageSize
+        guard fstatfs(fd, &info) == 0 && UInt(bitPattern: Int(info.f_type)) & 0xffff_ffff == UInt(HUGETLBFS_MAGIC)
+        else { return nil }
+        return Int(info.f_bsize)
     }
 
     /// The file system of the file open as `fd`, nil when it cannot be examined.

@@ -81,14 +81,25 @@ extension Platform {
         }
     }
 
-    /// Bytes an unprivileged writer may still allocate on the file system of `fd`.
+    /// The page size of the file open as `fd`: the huge page size on hugetlbfs.
+    static func pageSize(ofFile fd: Int32) -> Int { hugePageSize(ofFile: fd) ?? pageSize }
+
+    /// Bytes an unprivileged writer may still allocate on the file system of
+    /// `fd` (on hugetlbfs, in the huge pages the system has free).
     static func freeSpace(_ fd: Int32) -> Int? {
         var info = statvfs()
         guard fstatvfs(fd, &info) == 0 else { return nil }
-        return freeSpace(info)
+        return freeSpace(info, hugePageSize: hugePageSize(ofFile: fd))
     }
 
-    /// Maps `length` bytes of `fd` at an address aligned to `alignment`.
+    /// The flags of a shared mapping of the pool file. MAP_NORESERVE matters
+    /// on hugetlbfs alone, which would otherwise set aside huge pages for the
+    /// whole mapping at once: the file's space is reserved (fallocate) as the
+    /// heap reaches it, there as everywhere, so a large pool costs nothing
+    /// until used and running out of huge pages is ENOMEM, not SIGBUS.
+    static var sharedFileMapping: Int32 { MAP_SHARED | noReserve }
+
+    /// Maps `length` bytes of the pool file `fd` at an address aligned to `alignment`.
     static func mapAligned(_ fd: Int32, length: Int, alignment: Int) -> UnsafeMutableRawPointer? {
         let span = length + alignment
         guard let reservation = mmap(nil, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | noReserve, -1, 0),
@@ -98,7 +109,7 @@ extension Platform {
         let aligned = (start + UInt(alignment) - 1) & ~(UInt(alignment) - 1)
         let head = Int(aligned - start)
         guard let mapped = mmap(UnsafeMutableRawPointer(bitPattern: aligned), length,
-                                PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0),
+                                PROT_READ | PROT_WRITE, sharedFileMapping | MAP_FIXED, fd, 0),
               mapped != Platform.mapFailed
         else {
             _ = munmap(reservation, span)
@@ -112,7 +123,7 @@ extension Platform {
 
     /// Replaces the mapping at `address` by a mapping of `fd`, shared or private.
     static func remap(_ address: UnsafeMutableRawPointer, length: Int, fd: Int32, shared: Bool) -> Bool {
-        let flags = (shared ? MAP_SHARED : (MAP_PRIVATE | noReserve)) | MAP_FIXED
+        let flags = (shared ? sharedFileMapping : (MAP_PRIVATE | noReserve)) | MAP_FIXED
         let mapped = mmap(address, length, PROT_READ | PROT_WRITE, flags, fd, 0)
         return mapped == address
     }

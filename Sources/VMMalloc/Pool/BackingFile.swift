@@ -11,6 +11,9 @@ struct BackingFile {
     /// Whether the pool is still a shared mapping of the file (false once
     /// fork mode 1 has made it private: its pages then come from memory).
     var isShared = true
+    /// Whether the file is on hugetlbfs: its space is huge pages, taken from
+    /// the system's free ones as the file gets them.
+    private(set) var isHugetlbfs = false
 
     /// No file yet, before the pool exists.
     init() {}
@@ -18,6 +21,7 @@ struct BackingFile {
     private init(fd: Int32) {
         self.fd = fd
         identity = Platform.identity(of: fd) ?? Platform.FileIdentity()
+        isHugetlbfs = Platform.hugePageSize(ofFile: fd) != nil
     }
 
     /// A new, empty, unnamed file in `directory`.
@@ -62,10 +66,12 @@ struct BackingFile {
     /// copy-on-write file systems) or a sandbox forbids fallocate (ENOSYS),
     /// the range is faulted in for writing
     /// instead, which allocates it just as well; where that is not possible
-    /// either, there is nothing more to do than go on. Nothing to do at all
-    /// once the pool is private.
+    /// either, there is nothing more to do than go on. Once the pool is
+    /// private, its new pages come from memory: nothing to do, except on
+    /// hugetlbfs, where they are huge pages the range is faulted in for (the
+    /// system may have none left: false then, where a store would be a SIGBUS).
     func reserve(offset: Int, length: Int, mapping: UnsafeMutableRawPointer) -> Bool {
-        guard isShared else { return true }
+        guard isShared else { return !isHugetlbfs || populate(offset: offset, length: length, mapping: mapping) }
         if isStillOpen {
             switch Platform.withoutCancellation({ Platform.reserveSpace(fd, offset: offset, length: length) }) {
             case nil: return true
@@ -75,6 +81,11 @@ struct BackingFile {
                 return false
             }
         }
+        return populate(offset: offset, length: length, mapping: mapping)
+    }
+
+    /// Faults [offset, offset+length) of the mapping in for writing; false when there is no room.
+    private func populate(offset: Int, length: Int, mapping: UnsafeMutableRawPointer) -> Bool {
         switch Platform.populateForWriting(mapping + offset, length: length) {
         case nil: return true
         case let error?:

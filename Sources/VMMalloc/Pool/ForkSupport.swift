@@ -140,7 +140,7 @@ enum ForkSupport {
             file.close()
             return .failure(failure.errno)
         }
-        guard let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, file.fd, 0),
+        guard let mapping = mmap(nil, length, PROT_READ | PROT_WRITE, Platform.sharedFileMapping, file.fd, 0),
               mapping != Platform.mapFailed
         else {
             let error = Platform.Errno.current

@@ -111,7 +111,7 @@ enum Pool {
         case .overFileSizeLimit(let limit)?:
             fail(.overFileSizeLimit(size: config.poolSizeText, limit: limit), closing: file)
         case .noRoom(let free)?:
-            fail(.noRoom(directory: config.directory, free: free, size: config.poolSizeText), closing: file)
+            fail(noRoom(config, in: file, free: free), closing: file)
         case .cannotSize(let error)?:
             if isSandboxed(by: error) { return sandboxed(.cannotSizeFile(directory: config.directory, error), closing: file) }
             fail(.cannotSizeFile(directory: config.directory, error), closing: file)
@@ -131,17 +131,22 @@ enum Pool {
         // in them: exactly their pages, so that a new pool costs almost nothing.
         // (Their granule is reserved whole when the heap first reaches past them.)
         guard heapOffset < size, file.reserve(offset: 0, length: heapOffset, mapping: mapping) else {
-            fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
+            fail(noRoom(config, in: file, free: file.freeSpace ?? 0), closing: file)
         }
         reservation.markWritten(from: 0, to: heapOffset)
         start = UInt(bitPattern: mapping)
         length = UInt(size)
         guard Heap.create(tables: heapOffset, slices: size >> Slices.shift) else {
-            fail(.noRoom(directory: config.directory, free: file.freeSpace ?? 0, size: config.poolSizeText), closing: file)
+            fail(noRoom(config, in: file, free: file.freeSpace ?? 0), closing: file)
         }
         Memcheck.watchPool()
         Trace.poolCreated()
         return true
+    }
+
+    /// Too little room to start in the file system of `file`.
+    private static func noRoom(_ config: Configuration, in file: BackingFile, free: Int) -> ConfigurationError {
+        .noRoom(directory: config.directory, free: free, size: config.poolSizeText, inHugePages: file.isHugetlbfs)
     }
 
     /// Whether `error` is a sandbox's refusal that the system allocator can take over from.

@@ -180,7 +180,9 @@ struct SpaceReservation {
     /// touches is reserved anew when next used (fallocate fills the holes and
     /// leaves the rest alone); granules wholly inside are known zero again.
     /// Once the pool is private (fork mode 1) only the process's copies of
-    /// the pages are dropped.
+    /// the pages are dropped; on hugetlbfs they are kept, as the granules
+    /// stay marked reserved (a huge page dropped would be taken again by the
+    /// next store, a SIGBUS when the system has none left).
     @discardableResult
     func release(from: Int, to: Int) -> Bool {
         guard from < to else { return false }
@@ -188,6 +190,7 @@ struct SpaceReservation {
         defer { vmm_set_errno(savedErrno) }
         let mapping = UnsafeMutableRawPointer(bitPattern: poolAddress).unsafelyUnwrapped
         guard Pool.file.isShared else {
+            guard !Pool.file.isHugetlbfs else { return false }
             Platform.discard(mapping + from, length: to - from)
             return true
         }

@@ -38,12 +38,21 @@ package enum ConfigurationError: Error, @unchecked Sendable {
     case fileNameTooLong(Variable, Value)
     case logStatsInvalid(Value)
     case noRoom(directory: Value, free: Int, size: Value)
+    /// As `noRoom`, on hugetlbfs: `free` is the bytes of huge pages the system has free.
+    case tooFewHugePages(directory: Value, free: Int, size: Value)
     case overFileSizeLimit(size: Value, limit: Int)
     case cannotCreateFile(directory: Value, Platform.Errno)
     case cannotSizeFile(directory: Value, Platform.Errno)
     case cannotMap(size: Value, Platform.Errno)
     case cannotOpenLogFile(Value, Platform.Errno)
     case cannotOpenStatsFile(Value, Platform.Errno)
+
+    /// The file system at `directory` has only `free` bytes, too little to
+    /// start the pool: huge pages on hugetlbfs (`inHugePages`).
+    package static func noRoom(directory: Value, free: Int, size: Value, inHugePages: Bool) -> ConfigurationError {
+        inHugePages ? .tooFewHugePages(directory: directory, free: free, size: size)
+            : .noRoom(directory: directory, free: free, size: size)
+    }
 
     /// The one line for this error, without its newline.
     package func render(into line: inout Message) {
@@ -103,6 +112,13 @@ package enum ConfigurationError: Error, @unchecked Sendable {
             line.append(mebibytes: free)
             line.append(" free, too little for ")
             Self.assignment(.poolSize, size, into: &line)
+        case .tooFewHugePages(let directory, let free, let size):
+            Self.assignment(.poolDirectory, directory, into: &line)
+            line.append(" is a hugetlbfs with ")
+            line.append(mebibytes: free)
+            line.append(" of huge pages free, too little to start ")
+            Self.assignment(.poolSize, size, into: &line)
+            line.append(" (see /proc/sys/vm/nr_hugepages)")
         case .overFileSizeLimit(let size, let limit):
             Self.assignment(.poolSize, size, into: &line)
             line.append(" exceeds the file size limit (ulimit -f) of ")

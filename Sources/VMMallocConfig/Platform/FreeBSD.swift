@@ -7,6 +7,9 @@ extension Platform {
 
     static var fileSizeResource: Int32 { RLIMIT_FSIZE }
 
+    /// FreeBSD has no hugetlbfs.
+    package static func unreservedHugePages(pageSize: Int) -> Int? { nil }
+
     package static func describe(_ error: Errno) -> UnsafePointer<CChar>? {
         UnsafePointer(strerror(error.rawValue))
     }

@@ -76,4 +76,17 @@ package enum Platform {
         if available.overflow || available.partialValue > UInt64(Int.max) { return Int.max }
         return Int(available.partialValue)
     }
+
+    /// As `freeSpace(_:)`, for a file system whose files have pages of
+    /// `hugePageSize` bytes (hugetlbfs; nil elsewhere): there a pool's space
+    /// is the huge pages the system still has, within the mount's own limit
+    /// (size=, which statvfs counts).
+    package static func freeSpace(_ info: statvfs, hugePageSize: Int?) -> Int? {
+        let counted = freeSpace(info)
+        guard let hugePageSize, let pages = unreservedHugePages(pageSize: hugePageSize) else { return counted }
+        let bytes = pages.multipliedReportingOverflow(by: hugePageSize)
+        let huge = bytes.overflow ? Int.max : bytes.partialValue
+        guard let counted else { return huge }
+        return counted < huge ? counted : huge
+    }
 }
