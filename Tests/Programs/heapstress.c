@@ -474,14 +474,17 @@ static struct { void *p; size_t n; unsigned seed; } crowd_handed[CROWD_HANDED];
 static int crowd_handed_count;
 static long crowd_failures[CROWD_THREADS];
 
+/* Each thread's blocks, kept outside the pool: a thread that starts after the
+   others have filled the pool must still be able to take part. */
+static struct { void *p[CROWD_SLOTS]; size_t n[CROWD_SLOTS]; unsigned seed[CROWD_SLOTS]; } crowd_slots[CROWD_THREADS];
+
 static void *crowd_worker(void *arg)
 {
     int id = (int)(uintptr_t)arg;
     unsigned state = (unsigned)id * 7919u + 3;
-    void **p = calloc(CROWD_SLOTS, sizeof *p);
-    size_t *n = calloc(CROWD_SLOTS, sizeof *n);
-    unsigned *seed = calloc(CROWD_SLOTS, sizeof *seed);
-    CHECK(p != NULL && n != NULL && seed != NULL);
+    void **p = crowd_slots[id].p;
+    size_t *n = crowd_slots[id].n;
+    unsigned *seed = crowd_slots[id].seed;
     while (!crowd_stop) {
         int k = (int)(rnd(&state) % CROWD_SLOTS);
         if (p[k]) {
@@ -539,9 +542,6 @@ static void *crowd_worker(void *arg)
         CHECKF(check_pattern(p[j], n[j], seed[j]), "thread %d: a %zu-byte block changed", id, n[j]);
         free(p[j]);
     }
-    free(p);
-    free(n);
-    free(seed);
     return NULL;
 }
 
